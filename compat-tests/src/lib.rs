@@ -1,0 +1,1 @@
+//! Differential test helpers.

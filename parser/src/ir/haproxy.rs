@@ -1,0 +1,5 @@
+//! The HAProxy half of the IR. (Being written.)
+use serde::Serialize;
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Config {}
