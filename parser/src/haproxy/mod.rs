@@ -1,5 +1,10 @@
 //! haproxy.cfg: lexer, sections, keyword tables, IR builder. (Being written.)
+pub mod acl;
+pub mod bind;
+pub mod kw;
 pub mod lexer;
+pub mod rules;
+pub mod server;
 
 use crate::{ir, Diagnostics, Env, SourceMap};
 use std::path::PathBuf;

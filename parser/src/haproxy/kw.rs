@@ -1,0 +1,221 @@
+//! What every keyword parser shares: the words of one line with their positions ([`Args`]),
+//! the support status of a keyword ([`Support`]), and HAProxy's value syntaxes (durations,
+//! sizes, integers, ports).
+
+use super::lexer::Word;
+use crate::ir::{Duration, Size};
+use crate::{Dialect, Diagnostic, FileId, Span};
+
+/// Whether rsproxy carries out a keyword or only recognises it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Parsed into the IR; the runtime acts on it.
+    Yes,
+    /// Known to HAProxy, parsed far enough to skip, and reported as an error: rsproxy does
+    /// not do what it asks yet, and silently ignoring it would change behaviour.
+    No,
+}
+
+/// The error for a keyword rsproxy recognises but does not carry out.
+pub fn unsupported(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        Dialect::Haproxy,
+        span,
+        format!("'{what}' is recognised but not supported by rsproxy yet"),
+    )
+}
+
+/// The words of one configuration line and where they are.
+#[derive(Clone, Copy, Debug)]
+pub struct Args<'a> {
+    pub file: FileId,
+    pub line: u32,
+    pub words: &'a [Word],
+}
+
+impl<'a> Args<'a> {
+    pub fn new(file: FileId, line: u32, words: &'a [Word]) -> Self {
+        Args { file, line, words }
+    }
+
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// The text of word `i`, if there is one.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        self.words.get(i).map(|w| w.text.as_str())
+    }
+
+    /// The text of word `i`, or "" past the end.
+    pub fn at(&self, i: usize) -> &'a str {
+        self.get(i).unwrap_or("")
+    }
+
+    /// Where word `i` starts; past the end, the end of the line's last word.
+    pub fn span(&self, i: usize) -> Span {
+        let col = match self.words.get(i) {
+            Some(w) => w.col,
+            None => self.words.last().map(|w| w.col + w.text.len() as u32).unwrap_or(1),
+        };
+        Span::new(self.file, self.line, col)
+    }
+
+    /// The span of the whole line (its first word).
+    pub fn line_span(&self) -> Span {
+        self.span(0)
+    }
+
+    /// The words from `i` on.
+    pub fn from(&self, i: usize) -> Args<'a> {
+        let words = self.words.get(i..).unwrap_or(&[]);
+        // Keep positions meaningful for "missing argument" errors past the end.
+        if words.is_empty() {
+            return Args { file: self.file, line: self.line, words: &self.words[self.words.len()..] };
+        }
+        Args { file: self.file, line: self.line, words }
+    }
+
+    pub fn error(&self, i: usize, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(Dialect::Haproxy, self.span(i), msg)
+    }
+
+    pub fn warning(&self, i: usize, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::warning(Dialect::Haproxy, self.span(i), msg)
+    }
+
+    /// Word `i`, or an error saying what `keyword` expects there.
+    pub fn require(&self, i: usize, keyword: &str, expects: &str) -> Result<&'a str, Diagnostic> {
+        match self.get(i) {
+            Some(w) if !w.is_empty() => Ok(w),
+            _ => Err(self.error(i, format!("'{keyword}' expects {expects}."))),
+        }
+    }
+
+    /// Parses word `i` as a duration with the given default unit.
+    pub fn duration(&self, i: usize, keyword: &str, unit: TimeUnit) -> Result<Duration, Diagnostic> {
+        let w = self.require(i, keyword, "an integer <time> argument")?;
+        parse_duration(w, unit).map_err(|e| self.error(i, format!("'{keyword}': {e}")))
+    }
+
+    /// Parses word `i` as an unsigned integer no larger than `max`.
+    pub fn uint(&self, i: usize, keyword: &str, max: u64) -> Result<u64, Diagnostic> {
+        let w = self.require(i, keyword, "an integer argument")?;
+        match parse_uint(w) {
+            Some(n) if n <= max => Ok(n),
+            Some(_) => Err(self.error(i, format!("'{keyword}' : value '{w}' is out of range (max {max})."))),
+            None => Err(self.error(i, format!("'{keyword}' expects an integer argument, not '{w}'."))),
+        }
+    }
+}
+
+/// The default unit of a duration when it has no suffix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeUnit {
+    Micros,
+    Millis,
+    Seconds,
+}
+
+/// `time = digits [ "us" | "ms" | "s" | "m" | "h" | "d" ]`
+///
+/// HAProxy's time format (configuration manual, section 2.5). Returns a message on error.
+pub fn parse_duration(s: &str, default: TimeUnit) -> Result<Duration, String> {
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    if digits_end == 0 {
+        return Err(format!("unexpected character '{}' in time value '{s}'", s.chars().next().unwrap_or(' ')));
+    }
+    let n: u64 = s[..digits_end].parse().map_err(|_| format!("time value '{s}' is too large"))?;
+    let unit = &s[digits_end..];
+    let micros_per = match unit {
+        "" => match default {
+            TimeUnit::Micros => 1,
+            TimeUnit::Millis => 1_000,
+            TimeUnit::Seconds => 1_000_000,
+        },
+        "us" => 1,
+        "ms" => 1_000,
+        "s" => 1_000_000,
+        "m" => 60_000_000,
+        "h" => 3_600_000_000,
+        "d" => 86_400_000_000,
+        _ => {
+            return Err(format!(
+                "unexpected character '{}' in time value '{s}'",
+                unit.chars().next().unwrap_or(' ')
+            ))
+        }
+    };
+    let micros = n.checked_mul(micros_per).ok_or_else(|| format!("time value '{s}' is too large"))?;
+    // HAProxy keeps timers in milliseconds in a signed 32-bit integer.
+    if micros / 1000 > i32::MAX as u64 {
+        return Err(format!("timer overflow in argument '{s}' (maximum value is 2147483647 ms or ~24.8 days)"));
+    }
+    Ok(Duration::from_micros(micros))
+}
+
+/// `size = digits [ "k" | "K" | "m" | "M" | "g" | "G" ]` (powers of 1024).
+pub fn parse_size(s: &str) -> Option<Size> {
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    if digits_end == 0 {
+        return None;
+    }
+    let n: u64 = s[..digits_end].parse().ok()?;
+    let mul = match &s[digits_end..] {
+        "" => 1,
+        "k" | "K" => 1 << 10,
+        "m" | "M" => 1 << 20,
+        "g" | "G" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mul).map(Size)
+}
+
+/// A plain unsigned decimal integer.
+pub fn parse_uint(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Whether a proxy or server name uses only the characters HAProxy allows
+/// (letters, digits, '-', '_', '.', ':').
+pub fn invalid_name_char(name: &str) -> Option<char> {
+    name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_follow_haproxy_units() {
+        let ms = |s| parse_duration(s, TimeUnit::Millis).map(|d| d.micros);
+        assert_eq!(ms("5000"), Ok(5_000_000));
+        assert_eq!(ms("5s"), Ok(5_000_000));
+        assert_eq!(ms("1m"), Ok(60_000_000));
+        assert_eq!(ms("2h"), Ok(7_200_000_000));
+        assert_eq!(ms("1d"), Ok(86_400_000_000));
+        assert_eq!(ms("10us"), Ok(10));
+        assert!(ms("5x").is_err());
+        assert!(ms("").is_err());
+        assert!(ms("s").is_err());
+        assert!(ms("30d").is_err());
+        assert!(ms("99999999999999999999999").is_err());
+        assert_eq!(parse_duration("3", TimeUnit::Seconds).map(|d| d.micros), Ok(3_000_000));
+    }
+
+    #[test]
+    fn sizes_are_powers_of_1024() {
+        assert_eq!(parse_size("16384"), Some(Size(16384)));
+        assert_eq!(parse_size("16k"), Some(Size(16384)));
+        assert_eq!(parse_size("1M"), Some(Size(1 << 20)));
+        assert_eq!(parse_size("1x"), None);
+        assert_eq!(parse_size("k"), None);
+    }
+}
