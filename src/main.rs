@@ -1,1 +1,198 @@
-fn main() {}
+//! The rsproxy command line: parse arguments, check the configuration, start the runtime.
+//!
+//! `rsproxy --check -c haproxy.cfg [-k keepalived.conf]` validates and exits 0 (valid) or 1
+//! (invalid), with diagnostics on stderr in the style of the tool whose file they concern.
+//! Usage errors exit 2.
+#![forbid(unsafe_code)]
+
+use clap::{ArgAction, Parser, ValueEnum};
+use rsproxy_parser::{check, CheckInput, Env};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rsproxy",
+    version,
+    disable_version_flag = true,
+    about = "A drop-in replacement for HAProxy + keepalived, in one memory-safe binary.",
+    long_about = "rsproxy reads the haproxy.cfg and keepalived.conf you already have.\n\n\
+        Validate them (as `haproxy -c` and `keepalived -t` do):\n  \
+        rsproxy --check -c /etc/haproxy/haproxy.cfg -k /etc/keepalived/keepalived.conf\n\n\
+        Run them:\n  \
+        rsproxy -c /etc/haproxy/haproxy.cfg -k /etc/keepalived/keepalived.conf",
+    after_help = "Exit status: 0 valid/ran cleanly, 1 invalid configuration, 2 usage error.\n\
+        Diagnostics name FILE:LINE in the style of the tool whose file it is."
+)]
+struct Cli {
+    /// HAProxy configuration file or directory (its *.cfg files in C-locale order); repeatable.
+    #[arg(short = 'c', long = "config", visible_short_alias = 'f', value_name = "FILE|DIR", action = ArgAction::Append)]
+    config: Vec<PathBuf>,
+
+    /// keepalived configuration file.
+    #[arg(short = 'k', long = "keepalived", value_name = "FILE")]
+    keepalived: Option<PathBuf>,
+
+    /// Validate the configuration and exit: 0 valid, 1 invalid.
+    #[arg(long)]
+    check: bool,
+
+    /// Output format of --check.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+
+    /// Print the normalised, typed configuration (JSON) and exit.
+    #[arg(long = "dump-ir")]
+    dump_ir: bool,
+
+    /// Run in the background (also when the config says `daemon`).
+    #[arg(short = 'D')]
+    daemon: bool,
+
+    /// Stay in the foreground whatever the config says (HAProxy's -db).
+    #[arg(long = "foreground")]
+    foreground: bool,
+
+    /// Write the process id to this file.
+    #[arg(short = 'p', value_name = "PIDFILE")]
+    pidfile: Option<PathBuf>,
+
+    /// Verbose: show the source line and a caret under each diagnostic, and help lines.
+    #[arg(short = 'V')]
+    verbose: bool,
+
+    /// Print the modern form of a legacy (HAProxy 1.x) configuration.
+    #[arg(long)]
+    upgrade: bool,
+
+    /// Run a legacy configuration, with a warning for each legacy line.
+    #[arg(long)]
+    legacy: bool,
+
+    /// Print the version and exit.
+    #[arg(short = 'v', long = "version", action = ArgAction::Version)]
+    version: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+/// HAProxy's two-letter flags (`-db`) are not clap short options; map them first.
+fn normalise_args(args: impl Iterator<Item = String>) -> Vec<String> {
+    args.map(|a| {
+        if a == "-db" {
+            "--foreground".to_string()
+        } else {
+            a
+        }
+    })
+    .collect()
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse_from(normalise_args(std::env::args())) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    if cli.config.is_empty() && cli.keepalived.is_none() {
+        eprintln!("rsproxy: nothing to do: give a HAProxy config with -c FILE and/or a keepalived config with -k FILE (see --help)");
+        return ExitCode::from(2);
+    }
+    if cli.upgrade || cli.legacy {
+        let flag = if cli.upgrade { "--upgrade" } else { "--legacy" };
+        eprintln!("rsproxy: {flag} is not implemented yet; `rsproxy --check` reports each legacy keyword with its modern form");
+        return ExitCode::from(2);
+    }
+
+    let input = CheckInput {
+        haproxy: cli.config.clone(),
+        keepalived: cli.keepalived.clone(),
+        env: Env::from_process(),
+    };
+    let checked = check(&input);
+    let valid = checked.is_valid();
+
+    if cli.dump_ir {
+        let ir =
+            serde_json::json!({ "haproxy": checked.haproxy, "keepalived": checked.keepalived });
+        match serde_json::to_string_pretty(&ir) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("rsproxy: cannot serialise the IR: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+
+    match cli.format {
+        Format::Json => println!("{}", checked.diagnostics.to_json(&checked.sources)),
+        Format::Text => {
+            eprint!(
+                "{}",
+                checked
+                    .diagnostics
+                    .render(&checked.sources, std::process::id(), cli.verbose)
+            );
+            if !valid {
+                eprintln!(
+                    "[ALERT]    ({}) : config : Fatal errors found in configuration.",
+                    std::process::id()
+                );
+            }
+        }
+    }
+
+    if cli.check || cli.dump_ir {
+        if valid && cli.format == Format::Text && cli.check {
+            println!("Configuration file is valid");
+        }
+        return if valid {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    if !valid {
+        return ExitCode::from(1);
+    }
+    let _ = (cli.daemon, cli.foreground, cli.pidfile);
+    eprintln!(
+        "rsproxy: the configuration is valid, but the proxy and VRRP runtime is not built yet; \
+         only --check and --dump-ir work in this version"
+    );
+    ExitCode::from(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn haproxy_style_flags_are_accepted() {
+        let cli = Cli::try_parse_from(normalise_args(
+            [
+                "rsproxy", "-f", "a.cfg", "-c", "b.cfg", "-db", "-k", "k.conf", "--check",
+            ]
+            .map(String::from)
+            .into_iter(),
+        ))
+        .unwrap();
+        assert_eq!(
+            cli.config,
+            vec![PathBuf::from("a.cfg"), PathBuf::from("b.cfg")]
+        );
+        assert!(cli.foreground && cli.check);
+        assert_eq!(cli.keepalived, Some(PathBuf::from("k.conf")));
+    }
+}

@@ -25,7 +25,9 @@ impl Expect {
     }
     /// The lines rsproxy must name.
     pub fn rsproxy_lines(&self) -> &[(String, u32)] {
-        self.rsproxy_error_lines.as_deref().unwrap_or(&self.error_lines)
+        self.rsproxy_error_lines
+            .as_deref()
+            .unwrap_or(&self.error_lines)
     }
 
     pub fn parse(text: &str) -> Result<Expect, String> {
@@ -39,8 +41,9 @@ impl Expect {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let (key, value) =
-                line.split_once(':').ok_or_else(|| format!("not 'key: value': {line}"))?;
+            let (key, value) = line
+                .split_once(':')
+                .ok_or_else(|| format!("not 'key: value': {line}"))?;
             let value = value.trim();
             match key {
                 "tool" => e.tool = value.to_string(),
@@ -78,7 +81,9 @@ fn parse_verdict(v: &str) -> Result<bool, String> {
 fn parse_locations(v: &str) -> Result<Vec<(String, u32)>, String> {
     v.split_whitespace()
         .map(|tok| {
-            let (f, l) = tok.rsplit_once(':').ok_or_else(|| format!("not FILE:LINE: {tok}"))?;
+            let (f, l) = tok
+                .rsplit_once(':')
+                .ok_or_else(|| format!("not FILE:LINE: {tok}"))?;
             let l = l.parse().map_err(|_| format!("bad line number in {tok}"))?;
             Ok((f.to_string(), l))
         })
@@ -95,11 +100,17 @@ pub fn fixtures_dir() -> PathBuf {
 pub fn fixtures(kind: &str) -> Vec<(PathBuf, Expect)> {
     let dir = fixtures_dir().join(kind);
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(&dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return out;
+    };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_string();
         let is_fixture = match kind {
             "haproxy" => name.ends_with(".cfg") || (p.is_dir() && name.ends_with(".d")),
             _ => name.ends_with(".conf"),
@@ -135,7 +146,10 @@ mod tests {
         .unwrap();
         assert!(!e.valid);
         assert!(e.rsproxy_verdict());
-        assert_eq!(e.error_lines, vec![("a.cfg".into(), 5), ("a.cfg".into(), 9)]);
+        assert_eq!(
+            e.error_lines,
+            vec![("a.cfg".into(), 5), ("a.cfg".into(), 9)]
+        );
         assert_eq!(e.env, vec![("X".into(), "1".into())]);
         assert_eq!(e.output, "[ALERT] x");
         assert!(Expect::parse("verdict: valid\nrsproxy-verdict: invalid\n").is_err());

@@ -47,10 +47,22 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(dialect: Dialect, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, dialect, span, message: message.into(), help: None }
+        Diagnostic {
+            severity: Severity::Error,
+            dialect,
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
     pub fn warning(dialect: Dialect, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, dialect, span, message: message.into(), help: None }
+        Diagnostic {
+            severity: Severity::Warning,
+            dialect,
+            span,
+            message: message.into(),
+            help: None,
+        }
     }
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
@@ -158,8 +170,11 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, pid: u32, v
         if let Some(line) = sources.line(d.span) {
             let _ = writeln!(out, "    | {line}");
             let col = d.span.col.max(1) as usize - 1;
-            let pad: String =
-                line.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let pad: String = line
+                .chars()
+                .take(col)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             let _ = writeln!(out, "    | {pad}^");
         }
     }
@@ -172,7 +187,10 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, pid: u32, v
 
 /// Finds the candidate closest to `word` (Levenshtein distance, at most a third of the
 /// word's length, minimum 2), for "did you mean" hints.
-pub fn best_match<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn best_match<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(2);
     candidates
         .into_iter()
@@ -207,7 +225,11 @@ mod tests {
         let mut map = SourceMap::new();
         let f = map.add("haproxy.cfg", "global\n  foo\n".into());
         let mut ds = Diagnostics::new();
-        ds.push(Diagnostic::error(Dialect::Haproxy, Span::new(f, 2, 3), "unknown keyword 'foo'"));
+        ds.push(Diagnostic::error(
+            Dialect::Haproxy,
+            Span::new(f, 2, 3),
+            "unknown keyword 'foo'",
+        ));
         let text = ds.render(&map, 42, false);
         assert_eq!(
             text,
@@ -221,7 +243,11 @@ mod tests {
         let mut map = SourceMap::new();
         let f = map.add("k.conf", "vrrp_instance X {\n  bogus 1\n}\n".into());
         let mut ds = Diagnostics::new();
-        ds.push(Diagnostic::warning(Dialect::Keepalived, Span::new(f, 2, 3), "unknown keyword"));
+        ds.push(Diagnostic::warning(
+            Dialect::Keepalived,
+            Span::new(f, 2, 3),
+            "unknown keyword",
+        ));
         let text = ds.render(&map, 1, true);
         assert!(text.starts_with("(k.conf: Line 2) WARNING - unknown keyword\n"));
         assert!(text.contains("    |   ^\n"));

@@ -18,7 +18,7 @@ pub mod validate;
 
 use std::path::PathBuf;
 
-pub use diag::{Dialect, Diagnostic, Diagnostics, Severity};
+pub use diag::{Diagnostic, Diagnostics, Dialect, Severity};
 pub use env::Env;
 pub use source::{FileId, SourceMap, Span, Spanned};
 
@@ -54,13 +54,24 @@ pub fn check(input: &CheckInput) -> Checked {
     let haproxy = if input.haproxy.is_empty() {
         None
     } else {
-        Some(haproxy::parse_paths(&input.haproxy, &input.env, &mut sources, &mut diagnostics))
+        Some(haproxy::parse_paths(
+            &input.haproxy,
+            &input.env,
+            &mut sources,
+            &mut diagnostics,
+        ))
     };
-    let keepalived = input.keepalived.as_ref().map(|path| {
-        keepalived::parse_file(path, &input.env, &mut sources, &mut diagnostics)
-    });
+    let keepalived = input
+        .keepalived
+        .as_ref()
+        .map(|path| keepalived::parse_file(path, &input.env, &mut sources, &mut diagnostics));
     if let (Some(h), Some(k)) = (&haproxy, &keepalived) {
         validate::cross_check(h, k, &mut diagnostics);
     }
-    Checked { sources, diagnostics, haproxy, keepalived }
+    Checked {
+        sources,
+        diagnostics,
+        haproxy,
+        keepalived,
+    }
 }

@@ -39,7 +39,10 @@ impl<T> Spanned<T> {
         Spanned { node, span }
     }
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Spanned<U> {
-        Spanned { node: f(self.node), span: self.span }
+        Spanned {
+            node: f(self.node),
+            span: self.span,
+        }
     }
 }
 
@@ -77,7 +80,10 @@ impl SourceMap {
     /// Adds a file's text under the name diagnostics will show.
     pub fn add(&mut self, path: impl Into<PathBuf>, text: String) -> FileId {
         let id = FileId(self.files.len() as u32);
-        self.files.push(SourceFile { path: path.into(), text });
+        self.files.push(SourceFile {
+            path: path.into(),
+            text,
+        });
         id
     }
 
@@ -98,7 +104,9 @@ impl SourceMap {
 
     /// The name a diagnostic shows for this file.
     pub fn name(&self, id: FileId) -> String {
-        self.get(id).map(|f| f.path.display().to_string()).unwrap_or_else(|| "?".into())
+        self.get(id)
+            .map(|f| f.path.display().to_string())
+            .unwrap_or_else(|| "?".into())
     }
 
     /// The text of one line (1-based), without its line ending.

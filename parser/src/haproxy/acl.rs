@@ -15,8 +15,18 @@ pub fn parse_condition(args: Args) -> Result<Condition, Diagnostic> {
 
 /// Splits a rule at its first `if`/`unless`: the words before, and the condition's words.
 pub fn split_condition(args: Args) -> (Args, Option<Args>) {
-    match args.words.iter().position(|w| w.text == "if" || w.text == "unless") {
-        Some(i) => (Args { words: &args.words[..i], ..args }, Some(args.from(i))),
+    match args
+        .words
+        .iter()
+        .position(|w| w.text == "if" || w.text == "unless")
+    {
+        Some(i) => (
+            Args {
+                words: &args.words[..i],
+                ..args
+            },
+            Some(args.from(i)),
+        ),
         None => (args, None),
     }
 }

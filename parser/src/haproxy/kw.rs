@@ -4,7 +4,7 @@
 
 use super::lexer::Word;
 use crate::ir::{Duration, Size};
-use crate::{Dialect, Diagnostic, FileId, Span};
+use crate::{Diagnostic, Dialect, FileId, Span};
 
 /// Whether rsproxy carries out a keyword or only recognises it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +60,11 @@ impl<'a> Args<'a> {
     pub fn span(&self, i: usize) -> Span {
         let col = match self.words.get(i) {
             Some(w) => w.col,
-            None => self.words.last().map(|w| w.col + w.text.len() as u32).unwrap_or(1),
+            None => self
+                .words
+                .last()
+                .map(|w| w.col + w.text.len() as u32)
+                .unwrap_or(1),
         };
         Span::new(self.file, self.line, col)
     }
@@ -75,9 +79,17 @@ impl<'a> Args<'a> {
         let words = self.words.get(i..).unwrap_or(&[]);
         // Keep positions meaningful for "missing argument" errors past the end.
         if words.is_empty() {
-            return Args { file: self.file, line: self.line, words: &self.words[self.words.len()..] };
+            return Args {
+                file: self.file,
+                line: self.line,
+                words: &self.words[self.words.len()..],
+            };
         }
-        Args { file: self.file, line: self.line, words }
+        Args {
+            file: self.file,
+            line: self.line,
+            words,
+        }
     }
 
     pub fn error(&self, i: usize, msg: impl Into<String>) -> Diagnostic {
@@ -97,7 +109,12 @@ impl<'a> Args<'a> {
     }
 
     /// Parses word `i` as a duration with the given default unit.
-    pub fn duration(&self, i: usize, keyword: &str, unit: TimeUnit) -> Result<Duration, Diagnostic> {
+    pub fn duration(
+        &self,
+        i: usize,
+        keyword: &str,
+        unit: TimeUnit,
+    ) -> Result<Duration, Diagnostic> {
         let w = self.require(i, keyword, "an integer <time> argument")?;
         parse_duration(w, unit).map_err(|e| self.error(i, format!("'{keyword}': {e}")))
     }
@@ -107,8 +124,14 @@ impl<'a> Args<'a> {
         let w = self.require(i, keyword, "an integer argument")?;
         match parse_uint(w) {
             Some(n) if n <= max => Ok(n),
-            Some(_) => Err(self.error(i, format!("'{keyword}' : value '{w}' is out of range (max {max})."))),
-            None => Err(self.error(i, format!("'{keyword}' expects an integer argument, not '{w}'."))),
+            Some(_) => Err(self.error(
+                i,
+                format!("'{keyword}' : value '{w}' is out of range (max {max})."),
+            )),
+            None => Err(self.error(
+                i,
+                format!("'{keyword}' expects an integer argument, not '{w}'."),
+            )),
         }
     }
 }
@@ -127,9 +150,14 @@ pub enum TimeUnit {
 pub fn parse_duration(s: &str, default: TimeUnit) -> Result<Duration, String> {
     let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     if digits_end == 0 {
-        return Err(format!("unexpected character '{}' in time value '{s}'", s.chars().next().unwrap_or(' ')));
+        return Err(format!(
+            "unexpected character '{}' in time value '{s}'",
+            s.chars().next().unwrap_or(' ')
+        ));
     }
-    let n: u64 = s[..digits_end].parse().map_err(|_| format!("time value '{s}' is too large"))?;
+    let n: u64 = s[..digits_end]
+        .parse()
+        .map_err(|_| format!("time value '{s}' is too large"))?;
     let unit = &s[digits_end..];
     let micros_per = match unit {
         "" => match default {
@@ -150,10 +178,14 @@ pub fn parse_duration(s: &str, default: TimeUnit) -> Result<Duration, String> {
             ))
         }
     };
-    let micros = n.checked_mul(micros_per).ok_or_else(|| format!("time value '{s}' is too large"))?;
+    let micros = n
+        .checked_mul(micros_per)
+        .ok_or_else(|| format!("time value '{s}' is too large"))?;
     // HAProxy keeps timers in milliseconds in a signed 32-bit integer.
     if micros / 1000 > i32::MAX as u64 {
-        return Err(format!("timer overflow in argument '{s}' (maximum value is 2147483647 ms or ~24.8 days)"));
+        return Err(format!(
+            "timer overflow in argument '{s}' (maximum value is 2147483647 ms or ~24.8 days)"
+        ));
     }
     Ok(Duration::from_micros(micros))
 }
@@ -186,7 +218,30 @@ pub fn parse_uint(s: &str) -> Option<u64> {
 /// Whether a proxy or server name uses only the characters HAProxy allows
 /// (letters, digits, '-', '_', '.', ':').
 pub fn invalid_name_char(name: &str) -> Option<char> {
-    name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+    name.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
+}
+
+/// An integer as HAProxy reads many of its counts (C `atol`): leading digits count and
+/// anything else reads as 0, so HAProxy accepts `maxconn abc`. rsproxy accepts it too, to
+/// keep the same verdict, but warns.
+pub fn lax_u32(a: Args, i: usize, d: &mut crate::Diagnostics) -> Option<crate::Spanned<u32>> {
+    let Some(w) = a.get(i) else {
+        d.push(a.error(0, format!("'{}' expects an integer argument.", a.at(0))));
+        return None;
+    };
+    let digits: String = w.chars().take_while(|c| c.is_ascii_digit()).collect();
+    let n = digits.parse::<u64>().unwrap_or(0).min(u32::MAX as u64) as u32;
+    if digits.len() != w.len() {
+        d.push(a.warning(
+            i,
+            format!(
+                "'{}' : '{w}' is not a plain integer; it is read as {n}, as HAProxy does.",
+                a.at(0)
+            ),
+        ));
+    }
+    Some(crate::Spanned::new(n, a.span(i)))
 }
 
 #[cfg(test)]
@@ -207,7 +262,10 @@ mod tests {
         assert!(ms("s").is_err());
         assert!(ms("30d").is_err());
         assert!(ms("99999999999999999999999").is_err());
-        assert_eq!(parse_duration("3", TimeUnit::Seconds).map(|d| d.micros), Ok(3_000_000));
+        assert_eq!(
+            parse_duration("3", TimeUnit::Seconds).map(|d| d.micros),
+            Ok(3_000_000)
+        );
     }
 
     #[test]

@@ -27,10 +27,16 @@ pub fn tokenize(file: FileId, text: &str, env: &Env, diags: &mut Diagnostics) ->
         for w in raw.split_whitespace() {
             let off = raw[col..].find(w).map(|o| o + col).unwrap_or(col);
             col = off + w.len();
-            words.push(Word { text: w.to_string(), col: off as u32 + 1 });
+            words.push(Word {
+                text: w.to_string(),
+                col: off as u32 + 1,
+            });
         }
         if !words.is_empty() {
-            out.push(Line { line: i as u32 + 1, words });
+            out.push(Line {
+                line: i as u32 + 1,
+                words,
+            });
         }
     }
     out

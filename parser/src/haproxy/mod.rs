@@ -1,20 +1,516 @@
-//! haproxy.cfg: lexer, sections, keyword tables, IR builder. (Being written.)
+//! haproxy.cfg → IR.
+//!
+//! Files are read in the order given (a directory contributes its non-hidden `*.cfg` files
+//! in C-locale order, as `haproxy -f DIR` does). Each file is split into lines of words by
+//! [`lexer`], then every line is dispatched by the section it is in: a section keyword opens
+//! a section; any other word is looked up in that section's keyword table ([`global`],
+//! [`proxy`], [`aux`]). After the last file, [`validate`] resolves names and inheritance
+//! over the whole configuration.
+//!
+//! Invariant: no problem stops the parse. Each is a diagnostic with a span; the caller reads
+//! the verdict off the diagnostics.
+
 pub mod acl;
+pub mod aux;
 pub mod bind;
+pub mod global;
 pub mod kw;
 pub mod lexer;
+pub mod options;
+pub mod proxy;
 pub mod rules;
 pub mod server;
+pub mod validate;
 
-use crate::{ir, Diagnostics, Env, SourceMap};
-use std::path::PathBuf;
+use crate::ir::haproxy::{Config, Defaults, Proxy, ProxyKind, ProxySettings};
+use crate::{diag, Diagnostic, Diagnostics, Dialect, Env, FileId, SourceMap, Span, Spanned};
+use kw::{Args, Support};
+use std::path::{Path, PathBuf};
 
+/// The section keywords HAProxy 2.6 knows, and whether rsproxy carries each out.
+pub const SECTIONS: &[(&str, Support)] = &[
+    ("global", Support::Yes),
+    ("defaults", Support::Yes),
+    ("frontend", Support::Yes),
+    ("backend", Support::Yes),
+    ("listen", Support::Yes),
+    ("userlist", Support::Yes),
+    ("http-errors", Support::Yes),
+    ("peers", Support::No),
+    ("resolvers", Support::No),
+    ("cache", Support::No),
+    ("program", Support::No),
+    ("ring", Support::No),
+    ("mailers", Support::No),
+    ("fcgi-app", Support::No),
+];
+
+/// Which section the lines being read belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    /// Before the first section keyword of a file.
+    None,
+    Global,
+    /// Index into `Builder::defaults`.
+    Defaults(usize),
+    /// Index into `Config::proxies`.
+    Proxy(usize),
+    Userlist(usize),
+    HttpErrors(usize),
+    /// A section rsproxy recognises but does not support (already reported at its header).
+    Unsupported,
+    /// A proxy whose header line was invalid: HAProxy rejects each line of its body.
+    Broken,
+}
+
+/// Accumulates the IR while lines are read.
+struct Builder {
+    config: Config,
+    section: Section,
+    /// Where each `defaults` section started, for "last unnamed defaults" resolution.
+    current_defaults: Option<usize>,
+}
+
+/// Reads and parses `paths` (files or directories) into one configuration.
 pub fn parse_paths(
     paths: &[PathBuf],
     env: &Env,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> ir::haproxy::Config {
-    let _ = (paths, env, sources, diags);
-    ir::haproxy::Config::default()
+) -> Config {
+    let mut b = Builder {
+        config: Config::default(),
+        section: Section::None,
+        current_defaults: None,
+    };
+    for path in expand_paths(paths, sources, diags) {
+        let file = match sources.load(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                let f = sources.add(&path, String::new());
+                diags.push(Diagnostic::error(
+                    Dialect::Haproxy,
+                    Span::new(f, 0, 0),
+                    format!(
+                        "Could not open configuration file {} : {}",
+                        path.display(),
+                        io_reason(&e)
+                    ),
+                ));
+                continue;
+            }
+        };
+        let text = sources
+            .get(file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        let lines = lexer::tokenize(file, &text, env, diags);
+        b.section = Section::None;
+        for line in &lines {
+            b.line(Args::new(file, line.line, &line.words), diags);
+        }
+    }
+    let mut config = b.config;
+    validate::validate(&mut config, diags);
+    config
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Files in argument order; a directory gives its non-hidden `*.cfg` files sorted bytewise.
+fn expand_paths(
+    paths: &[PathBuf],
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        match std::fs::read_dir(p) {
+            Ok(entries) => {
+                let mut files: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|f| is_cfg_file(f))
+                    .collect();
+                files.sort_by(|a, b| {
+                    a.as_os_str()
+                        .as_encoded_bytes()
+                        .cmp(b.as_os_str().as_encoded_bytes())
+                });
+                out.extend(files);
+            }
+            Err(e) => {
+                let f = sources.add(p, String::new());
+                diags.push(Diagnostic::error(
+                    Dialect::Haproxy,
+                    Span::new(f, 0, 0),
+                    format!(
+                        "Cannot open configuration directory {} : {}",
+                        p.display(),
+                        io_reason(&e)
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn is_cfg_file(p: &Path) -> bool {
+    let Some(name) = p.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    !name.starts_with('.') && name.ends_with(".cfg") && p.is_file()
+}
+
+impl Builder {
+    fn line(&mut self, args: Args, diags: &mut Diagnostics) {
+        let first = args.at(0);
+        if let Some((name, support)) = SECTIONS.iter().find(|(n, _)| *n == first) {
+            self.open_section(name, *support, args, diags);
+            return;
+        }
+        match self.section {
+            Section::None => {
+                diags.push(args.error(0, format!("unknown keyword '{first}' out of section.")))
+            }
+            Section::Global => global::parse_line(&mut self.config.global, args, diags),
+            Section::Defaults(i) => {
+                if let Some(d) = self.config.defaults.get_mut(i) {
+                    let named = d.name.is_some();
+                    let mut scratch = defaults_scratch(d);
+                    proxy::parse_line(
+                        &mut scratch,
+                        proxy::Context::Defaults { named },
+                        args,
+                        diags,
+                    );
+                    d.settings = scratch.settings;
+                }
+            }
+            Section::Proxy(i) => {
+                if let Some(p) = self.config.proxies.get_mut(i) {
+                    let kind = p.kind;
+                    proxy::parse_line(p, proxy::Context::Proxy(kind), args, diags);
+                }
+            }
+            Section::Userlist(i) => {
+                if let Some(u) = self.config.userlists.get_mut(i) {
+                    aux::parse_userlist_line(u, args, diags);
+                }
+            }
+            Section::HttpErrors(i) => {
+                if let Some(h) = self.config.http_errors.get_mut(i) {
+                    aux::parse_http_errors_line(h, args, diags);
+                }
+            }
+            Section::Unsupported => {}
+            Section::Broken => diags.push(args.error(0, "'listen' or 'defaults' expected.")),
+        }
+    }
+
+    fn open_section(&mut self, name: &str, support: Support, args: Args, diags: &mut Diagnostics) {
+        if support == Support::No {
+            diags.push(kw::unsupported(args.span(0), name));
+            self.section = Section::Unsupported;
+            return;
+        }
+        self.section = match name {
+            "global" => {
+                if args.len() > 1 {
+                    diags.push(args.error(
+                        1,
+                        "'global' cannot handle unexpected argument '".to_string()
+                            + args.at(1)
+                            + "'.",
+                    ));
+                }
+                Section::Global
+            }
+            "defaults" => self.open_defaults(args, diags),
+            "frontend" | "backend" | "listen" => self.open_proxy(name, args, diags),
+            "userlist" => match aux::open_userlist(args, diags) {
+                Some(u) => {
+                    self.config.userlists.push(u);
+                    Section::Userlist(self.config.userlists.len() - 1)
+                }
+                None => Section::Unsupported,
+            },
+            "http-errors" => match aux::open_http_errors(args, diags) {
+                Some(h) => {
+                    self.config.http_errors.push(h);
+                    Section::HttpErrors(self.config.http_errors.len() - 1)
+                }
+                None => Section::Unsupported,
+            },
+            _ => Section::Unsupported,
+        };
+    }
+
+    /// `defaults [NAME] [from DEFAULTS]`
+    fn open_defaults(&mut self, args: Args, diags: &mut Diagnostics) -> Section {
+        let (name, from) = match args.len() {
+            1 => (None, None),
+            2 => (Some(1), None),
+            _ if args.at(1) == "from" => (None, Some(2)),
+            _ if args.at(2) == "from" => (Some(1), Some(3)),
+            _ => {
+                diags.push(args.error(
+                    2,
+                    format!(
+                        "'defaults' cannot handle unexpected argument '{}'.",
+                        args.at(2)
+                    ),
+                ));
+                (Some(1), None)
+            }
+        };
+        if let Some(i) = name {
+            if let Some(c) = kw::invalid_name_char(args.at(i)) {
+                diags.push(args.error(
+                    i,
+                    format!(
+                        "character '{c}' is not permitted in 'defaults' name '{}'.",
+                        args.at(i)
+                    ),
+                ));
+            }
+        }
+        let from = from.and_then(|i| match args.get(i) {
+            Some(n) => Some(Spanned::new(n.to_string(), args.span(i))),
+            None => {
+                diags.push(args.error(i, "'defaults' expects a name after 'from'."));
+                None
+            }
+        });
+        let mut settings = ProxySettings::default();
+        // A defaults section starts from the one it names, or from nothing.
+        if let Some(f) = &from {
+            match self
+                .config
+                .defaults
+                .iter()
+                .rev()
+                .find(|d| d.name.as_ref().map(|n| n.node.as_str()) == Some(f.node.as_str()))
+            {
+                Some(parent) => settings = parent.settings.clone(),
+                None => diags.push(Diagnostic::error(
+                    Dialect::Haproxy,
+                    f.span,
+                    format!(
+                        "defaults section '{}': unable to find defaults section '{}'.",
+                        name.map(|i| args.at(i)).unwrap_or(""),
+                        f.node
+                    ),
+                )),
+            }
+        }
+        self.config.defaults.push(Defaults {
+            name: name.map(|i| Spanned::new(args.at(i).to_string(), args.span(i))),
+            from,
+            span: args.line_span(),
+            settings,
+        });
+        let idx = self.config.defaults.len() - 1;
+        self.current_defaults = Some(idx);
+        Section::Defaults(idx)
+    }
+
+    /// `frontend|backend|listen NAME [from DEFAULTS]`
+    fn open_proxy(&mut self, keyword: &str, args: Args, diags: &mut Diagnostics) -> Section {
+        let kind = match keyword {
+            "frontend" => ProxyKind::Frontend,
+            "backend" => ProxyKind::Backend,
+            _ => ProxyKind::Listen,
+        };
+        let Some(name) = args.get(1) else {
+            diags.push(args.error(0, format!("'{keyword}' expects an <id> argument")));
+            return Section::Broken;
+        };
+        if let Some(c) = kw::invalid_name_char(name) {
+            diags.push(args.error(
+                1,
+                format!("character '{c}' is not permitted in '{keyword}' name '{name}'."),
+            ));
+        }
+        let mut from = None;
+        if args.len() > 2 {
+            if args.at(2) == "from" {
+                match args.get(3) {
+                    Some(d) => from = Some(Spanned::new(d.to_string(), args.span(3))),
+                    None => diags.push(args.error(
+                        2,
+                        format!("'{keyword} {name}' : 'from' expects a defaults section name."),
+                    )),
+                }
+            } else {
+                // HAProxy 1.x put the listening address here; 2.x rejects it and then every
+                // line of the section, since the proxy was not created.
+                diags.push(args.error(2, "please use the 'bind' keyword for listening addresses."));
+                return Section::Broken;
+            }
+        }
+        // Duplicate names among proxies sharing a capability.
+        if let Some(prev) = self.config.proxies.iter().find(|p| {
+            p.name.node == name
+                && ((p.kind.has_frontend() && kind.has_frontend())
+                    || (p.kind.has_backend() && kind.has_backend()))
+        }) {
+            diags.push(args.error(
+                1,
+                format!(
+                    "{keyword} '{name}' has the same name as {} '{name}' declared at line {}.",
+                    prev.kind.keyword(),
+                    prev.span.line
+                ),
+            ));
+        }
+        let defaults = match &from {
+            Some(f) => {
+                let found = self.config.defaults.iter().rposition(|d| {
+                    d.name.as_ref().map(|n| n.node.as_str()) == Some(f.node.as_str())
+                });
+                if found.is_none() {
+                    diags.push(Diagnostic::error(
+                        Dialect::Haproxy,
+                        f.span,
+                        format!(
+                            "{keyword} '{name}': unable to find defaults section '{}'.",
+                            f.node
+                        ),
+                    ));
+                }
+                found
+            }
+            None => self.current_defaults,
+        };
+        let settings = defaults
+            .and_then(|i| self.config.defaults.get(i))
+            .map(|d| d.settings.clone())
+            .unwrap_or_default();
+        let from = from.or_else(|| {
+            defaults
+                .and_then(|i| self.config.defaults.get(i))
+                .and_then(|d| d.name.clone())
+        });
+        self.config.proxies.push(new_proxy(
+            kind,
+            Spanned::new(name.to_string(), args.span(1)),
+            from,
+            args.line_span(),
+            settings,
+        ));
+        Section::Proxy(self.config.proxies.len() - 1)
+    }
+}
+
+pub(crate) fn new_proxy(
+    kind: ProxyKind,
+    name: Spanned<String>,
+    from: Option<Spanned<String>>,
+    span: Span,
+    settings: ProxySettings,
+) -> Proxy {
+    Proxy {
+        kind,
+        name,
+        from,
+        span,
+        settings,
+        binds: Vec::new(),
+        servers: Vec::new(),
+        acls: Vec::new(),
+        use_backends: Vec::new(),
+        default_backend: None,
+        use_servers: Vec::new(),
+        redirects: Vec::new(),
+        http_request: Vec::new(),
+        http_response: Vec::new(),
+        stats: Default::default(),
+        disabled: None,
+        description: None,
+        id: None,
+    }
+}
+
+/// A proxy value to parse a defaults section's lines into (it has every capability).
+fn defaults_scratch(d: &Defaults) -> Proxy {
+    let name = d
+        .name
+        .clone()
+        .unwrap_or_else(|| Spanned::new(String::new(), d.span));
+    new_proxy(ProxyKind::Listen, name, None, d.span, d.settings.clone())
+}
+
+/// Every keyword rsproxy knows in haproxy.cfg, by where it is used, with its support status:
+/// the source of the README's supported-keyword table.
+pub fn keyword_table() -> Vec<(String, &'static str, Support)> {
+    let mut out: Vec<(String, &'static str, Support)> = Vec::new();
+    out.extend(
+        SECTIONS
+            .iter()
+            .map(|(n, s)| ("section".to_string(), *n, *s)),
+    );
+    out.extend(
+        global::keyword_names()
+            .into_iter()
+            .map(|(n, s)| ("global".to_string(), n, s)),
+    );
+    out.extend(
+        proxy::keyword_names()
+            .into_iter()
+            .map(|(n, s)| ("proxy".to_string(), n, s)),
+    );
+    out.extend(
+        options::keyword_names()
+            .into_iter()
+            .map(|(c, n, s)| (c.to_string(), n, s)),
+    );
+    for (c, n, s) in bind::keyword_names()
+        .into_iter()
+        .chain(server::keyword_names())
+        .chain(acl::keyword_names())
+        .chain(rules::keyword_names())
+        .chain(aux::keyword_names())
+    {
+        out.push((c.to_string(), n, s));
+    }
+    out
+}
+
+/// The "did you mean" help for an unknown word among `candidates`.
+pub(crate) fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    diag::best_match(word, candidates).map(|m| format!("did you mean '{m}' maybe ?"))
+}
+
+/// For tests: parse a configuration given as text.
+pub fn parse_str(text: &str, env: &Env) -> (Config, Diagnostics, SourceMap) {
+    let mut sources = SourceMap::new();
+    let mut diags = Diagnostics::new();
+    let file: FileId = sources.add("test.cfg", text.to_string());
+    let lines = lexer::tokenize(file, text, env, &mut diags);
+    let mut b = Builder {
+        config: Config::default(),
+        section: Section::None,
+        current_defaults: None,
+    };
+    for line in &lines {
+        b.line(Args::new(file, line.line, &line.words), &mut diags);
+    }
+    let mut config = b.config;
+    validate::validate(&mut config, &mut diags);
+    (config, diags, sources)
 }

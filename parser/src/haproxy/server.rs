@@ -10,7 +10,12 @@ pub fn parse_server(args: Args, diags: &mut Diagnostics) -> Option<Server> {
 }
 
 /// Parses options from word `start` on into `opts` (for `server` and `default-server`).
-pub fn parse_server_options(args: Args, start: usize, opts: &mut ServerOptions, diags: &mut Diagnostics) {
+pub fn parse_server_options(
+    args: Args,
+    start: usize,
+    opts: &mut ServerOptions,
+    diags: &mut Diagnostics,
+) {
     let _ = (args, start, opts, diags);
 }
 

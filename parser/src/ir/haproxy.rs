@@ -23,7 +23,12 @@ pub struct Config {
 impl Config {
     pub fn proxy(&self, name: &str, want_backend: bool) -> Option<&Proxy> {
         self.proxies.iter().find(|p| {
-            p.name.node == name && if want_backend { p.kind.has_backend() } else { p.kind.has_frontend() }
+            p.name.node == name
+                && if want_backend {
+                    p.kind.has_backend()
+                } else {
+                    p.kind.has_frontend()
+                }
         })
     }
     pub fn backends(&self) -> impl Iterator<Item = &Proxy> {
@@ -120,8 +125,14 @@ pub enum LogAddress {
     /// A unix datagram socket such as `/dev/log`.
     Unix(String),
     /// `udp@host:port`, `host:port` or `host` (port 514).
-    Udp { host: String, port: u16 },
-    Tcp { host: String, port: u16 },
+    Udp {
+        host: String,
+        port: u16,
+    },
+    Tcp {
+        host: String,
+        port: u16,
+    },
     Stdout,
     Stderr,
     Ring(String),
@@ -324,11 +335,26 @@ pub enum Balance {
     LeastConn,
     First,
     Source,
-    Uri { len: Option<u32>, depth: Option<u32>, whole: bool, path_only: bool },
-    UrlParam { param: String, check_post: Option<u32> },
-    Hdr { name: String, use_domain_only: bool },
-    Random { draws: u32 },
-    RdpCookie { name: Option<String> },
+    Uri {
+        len: Option<u32>,
+        depth: Option<u32>,
+        whole: bool,
+        path_only: bool,
+    },
+    UrlParam {
+        param: String,
+        check_post: Option<u32>,
+    },
+    Hdr {
+        name: String,
+        use_domain_only: bool,
+    },
+    Random {
+        draws: u32,
+    },
+    RdpCookie {
+        name: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -436,13 +462,33 @@ pub struct OptionSetting {
 pub enum OptionArgs {
     #[default]
     None,
-    Forwardfor { except: Option<IpNet>, header: Option<String>, if_none: bool },
-    Originalto { except: Option<IpNet>, header: Option<String> },
-    Httpchk { method: Option<String>, uri: Option<String>, version: Option<String> },
-    Httplog { clf: bool },
-    Redispatch { interval: Option<i32> },
-    SmtpChk { hello: Option<String>, domain: Option<String> },
-    Check { args: Vec<String> },
+    Forwardfor {
+        except: Option<IpNet>,
+        header: Option<String>,
+        if_none: bool,
+    },
+    Originalto {
+        except: Option<IpNet>,
+        header: Option<String>,
+    },
+    Httpchk {
+        method: Option<String>,
+        uri: Option<String>,
+        version: Option<String>,
+    },
+    Httplog {
+        clf: bool,
+    },
+    Redispatch {
+        interval: Option<i32>,
+    },
+    SmtpChk {
+        hello: Option<String>,
+        domain: Option<String>,
+    },
+    Check {
+        args: Vec<String>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -754,27 +800,76 @@ pub struct HttpRule {
 #[derive(Clone, Debug, Serialize)]
 pub enum HttpAction {
     Allow,
-    Deny { status: Option<u16>, content: Option<ReturnContent> },
-    Tarpit { status: Option<u16> },
-    Auth { realm: Option<String> },
+    Deny {
+        status: Option<u16>,
+        content: Option<ReturnContent>,
+    },
+    Tarpit {
+        status: Option<u16>,
+    },
+    Auth {
+        realm: Option<String>,
+    },
     Redirect(Box<Redirect>),
-    Return { status: u16, content_type: Option<String>, content: Option<ReturnContent>, headers: Vec<(String, String)> },
-    SetHeader { name: String, value: String },
-    AddHeader { name: String, value: String },
-    DelHeader { name: String, method: Option<MatchMethod> },
-    ReplaceHeader { name: String, regex: String, replacement: String },
-    ReplaceValue { name: String, regex: String, replacement: String },
+    Return {
+        status: u16,
+        content_type: Option<String>,
+        content: Option<ReturnContent>,
+        headers: Vec<(String, String)>,
+    },
+    SetHeader {
+        name: String,
+        value: String,
+    },
+    AddHeader {
+        name: String,
+        value: String,
+    },
+    DelHeader {
+        name: String,
+        method: Option<MatchMethod>,
+    },
+    ReplaceHeader {
+        name: String,
+        regex: String,
+        replacement: String,
+    },
+    ReplaceValue {
+        name: String,
+        regex: String,
+        replacement: String,
+    },
     SetPath(String),
     SetPathq(String),
     SetQuery(String),
     SetUri(String),
     SetMethod(String),
-    SetStatus { status: u16, reason: Option<String> },
-    ReplacePath { regex: String, replacement: String },
-    ReplaceUri { regex: String, replacement: String },
-    SetVar { scope: VarScope, name: String, expr: String },
-    UnsetVar { scope: VarScope, name: String },
-    Capture { sample: String, len: Option<u32>, id: Option<u32> },
+    SetStatus {
+        status: u16,
+        reason: Option<String>,
+    },
+    ReplacePath {
+        regex: String,
+        replacement: String,
+    },
+    ReplaceUri {
+        regex: String,
+        replacement: String,
+    },
+    SetVar {
+        scope: VarScope,
+        name: String,
+        expr: String,
+    },
+    UnsetVar {
+        scope: VarScope,
+        name: String,
+    },
+    Capture {
+        sample: String,
+        len: Option<u32>,
+        id: Option<u32>,
+    },
     SetLogLevel(String),
     UseService(String),
 }

@@ -27,10 +27,14 @@ pub struct Duration {
 
 impl Duration {
     pub const fn from_millis(ms: u64) -> Self {
-        Duration { micros: ms.saturating_mul(1000) }
+        Duration {
+            micros: ms.saturating_mul(1000),
+        }
     }
     pub const fn from_secs(s: u64) -> Self {
-        Duration { micros: s.saturating_mul(1_000_000) }
+        Duration {
+            micros: s.saturating_mul(1_000_000),
+        }
     }
     pub const fn from_micros(us: u64) -> Self {
         Duration { micros: us }
@@ -77,12 +81,20 @@ impl IpNet {
         match (self.addr, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
                 let bits = u32::from(self.prefix.min(32));
-                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                };
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
                 let bits = u32::from(self.prefix.min(128));
-                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - bits)
+                };
                 u128::from(n) & mask == u128::from(a) & mask
             }
             _ => false,

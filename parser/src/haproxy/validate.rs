@@ -1,0 +1,214 @@
+//! The whole-configuration pass over haproxy.cfg, after every line was read: names that
+//! refer to other sections, modes of frontends and the backends they switch to, duplicate
+//! servers, `default-server` inheritance, and the warnings HAProxy gives for proxies that
+//! cannot work as written.
+
+use crate::ir::haproxy::{BackendRef, Config, Mode, Proxy, ProxyKind, ServerOptions, TimeoutKind};
+use crate::{Diagnostic, Diagnostics, Dialect, Span};
+
+pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
+    for p in &mut config.proxies {
+        inherit_default_server(p);
+    }
+    let config: &Config = config;
+    for p in &config.proxies {
+        check_switching(config, p, diags);
+        check_servers(p, diags);
+        check_listeners_and_timeouts(p, diags);
+        for name in &p.settings.errorfiles_from {
+            if !config.http_errors.iter().any(|h| h.name.node == name.node) {
+                diags.push(err(
+                    name.span,
+                    format!(
+                        "proxy '{}': unknown http-errors section '{}'.",
+                        p.name.node, name.node
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn err(span: Span, msg: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(Dialect::Haproxy, span, msg)
+}
+
+/// `server` options left unsaid take the proxy's `default-server` values.
+fn inherit_default_server(p: &mut Proxy) {
+    let Some(def) = p.settings.default_server.as_ref().map(|d| d.node.clone()) else {
+        return;
+    };
+    for s in &mut p.servers {
+        merge(&mut s.opts, &def);
+    }
+}
+
+macro_rules! fill {
+    ($dst:ident, $src:ident, $($f:ident),* $(,)?) => {
+        $( if $dst.$f.is_none() { $dst.$f = $src.$f.clone(); } )*
+    };
+}
+
+fn merge(s: &mut ServerOptions, d: &ServerOptions) {
+    fill!(
+        s,
+        d,
+        check,
+        inter,
+        fastinter,
+        downinter,
+        rise,
+        fall,
+        port,
+        addr,
+        cookie,
+        weight,
+        backup,
+        maxconn,
+        minconn,
+        maxqueue,
+        disabled,
+        ssl,
+        verify,
+        ca_file,
+        sni,
+        alpn,
+        check_ssl,
+        check_sni,
+        send_proxy,
+        send_proxy_v2,
+        slowstart,
+        observe,
+        on_error,
+        error_limit,
+        init_addr,
+        resolvers,
+        id,
+        agent_check,
+        track,
+        ssl_min_ver,
+        ssl_max_ver,
+        ciphers,
+        crt,
+        proto,
+        pool_max_conn,
+        pool_purge_delay,
+        tfo,
+    );
+}
+
+fn mode(p: &Proxy) -> Mode {
+    p.settings
+        .mode
+        .as_ref()
+        .map(|m| m.node)
+        .unwrap_or(Mode::Tcp)
+}
+
+fn check_switching(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    if !p.kind.has_frontend() {
+        return;
+    }
+    let mut targets = Vec::new();
+    if let Some(db) = &p.default_backend {
+        targets.push((db.node.as_str(), db.span, "default_backend"));
+    }
+    for ub in &p.use_backends {
+        if let BackendRef::Name(n) = &ub.backend.node {
+            targets.push((n.as_str(), ub.backend.span, "use_backend"));
+        }
+    }
+    for (name, span, what) in targets {
+        match config.proxy(name, true) {
+            None => diags.push(err(
+                span,
+                format!(
+                    "Proxy '{}': unable to find required {what}: '{name}'.",
+                    p.name.node
+                ),
+            )),
+            Some(b) => {
+                if mode(p) == Mode::Http && mode(b) == Mode::Tcp {
+                    let as_what = if what == "default_backend" {
+                        "as its default backend"
+                    } else {
+                        "in a 'use_backend' rule"
+                    };
+                    diags.push(err(
+                        span,
+                        format!(
+                            "http frontend '{}' (line {}) tries to use incompatible tcp backend '{}' (line {}) {as_what} (see 'mode').",
+                            p.name.node, p.span.line, b.name.node, b.span.line
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn check_servers(p: &Proxy, diags: &mut Diagnostics) {
+    for (i, s) in p.servers.iter().enumerate() {
+        if let Some(prev) = p.servers[..i].iter().find(|o| o.name.node == s.name.node) {
+            diags.push(err(
+                s.name.span,
+                format!(
+                    "{} '{}', another server named '{}' was already defined at line {}, please use distinct names.",
+                    if p.kind == ProxyKind::Listen { "proxy" } else { "backend" },
+                    p.name.node,
+                    s.name.node,
+                    prev.name.span.line
+                ),
+            ));
+        }
+    }
+    for us in &p.use_servers {
+        if !p.servers.iter().any(|s| s.name.node == us.server.node) {
+            diags.push(err(
+                us.server.span,
+                format!(
+                    "backend '{}' : unable to find server '{}' referenced in a 'use-server' rule.",
+                    p.name.node, us.server.node
+                ),
+            ));
+        }
+    }
+}
+
+fn check_listeners_and_timeouts(p: &Proxy, diags: &mut Diagnostics) {
+    if p.disabled.is_some() {
+        return;
+    }
+    if p.kind.has_frontend() && p.binds.is_empty() {
+        let what = if p.kind == ProxyKind::Listen {
+            "proxy"
+        } else {
+            "frontend"
+        };
+        diags.push(Diagnostic::warning(
+            Dialect::Haproxy,
+            p.name.span,
+            format!("{what} '{}' has no 'bind' directive. Please declare it as a backend if this was intended.", p.name.node),
+        ));
+    }
+    let t = &p.settings.timeouts;
+    let missing_fe = p.kind.has_frontend() && !t.contains_key(&TimeoutKind::Client);
+    let missing_be = p.kind.has_backend()
+        && (!t.contains_key(&TimeoutKind::Connect) || !t.contains_key(&TimeoutKind::Server));
+    if mode(p) != Mode::Tcp
+        || p.kind.has_backend() && !p.servers.is_empty()
+        || p.kind.has_frontend()
+    {
+        if missing_fe || missing_be {
+            diags.push(Diagnostic::warning(
+                Dialect::Haproxy,
+                p.name.span,
+                format!(
+                    "missing timeouts for {} '{}'. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                    p.kind.keyword(),
+                    p.name.node
+                ),
+            ));
+        }
+    }
+}
