@@ -186,12 +186,12 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, pid: u32, v
 }
 
 /// Finds the candidate closest to `word` (Levenshtein distance, at most a third of the
-/// word's length, minimum 2), for "did you mean" hints.
+/// word's length, minimum 1), for "did you mean" hints.
 pub fn best_match<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(2);
+    let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
         .map(|c| (levenshtein(word, c), c))

@@ -29,6 +29,7 @@ impl Caps {
 
 type ArgParser = fn(Args) -> Result<OptionArgs, Diagnostic>;
 
+#[derive(Debug)]
 pub struct OptionDef {
     pub name: &'static str,
     pub id: OptionName,
