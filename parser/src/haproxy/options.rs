@@ -159,6 +159,27 @@ fn removed_option(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Options HAProxy 2.6 refuses after `no` (checked one by one against haproxy -c).
+const NOT_NEGATABLE: &[&str] = &[
+    "forwardfor",
+    "http-use-htx",
+    "httpchk",
+    "httplog",
+    "http-restrict-req-hdr-names",
+    "ldap-check",
+    "mysql-check",
+    "originalto",
+    "pgsql-check",
+    "redis-check",
+    "smtpchk",
+    "spop-check",
+    "ssl-hello-chk",
+    "tcp-check",
+    "tcpka",
+    "tcplog",
+    "external-check",
+];
+
 /// Looks an option up by name: `Ok(def)`, or the error HAProxy gives.
 pub fn lookup(name_args: Args, negated: bool) -> Result<&'static OptionDef, Diagnostic> {
     let name = name_args.at(0);
@@ -166,6 +187,10 @@ pub fn lookup(name_args: Args, negated: bool) -> Result<&'static OptionDef, Diag
         return Err(name_args.error(0, msg));
     }
     match OPTIONS.iter().find(|o| o.name == name) {
+        Some(o) if negated && NOT_NEGATABLE.contains(&o.name) => Err(name_args.error(
+            0,
+            format!("negation/default is not supported for option '{name}'."),
+        )),
         Some(o) => Ok(o),
         None if negated => Err(name_args.error(
             0,

@@ -3,7 +3,9 @@
 //! servers, `default-server` inheritance, and the warnings HAProxy gives for proxies that
 //! cannot work as written.
 
-use crate::ir::haproxy::{BackendRef, Config, Mode, Proxy, ProxyKind, ServerOptions, TimeoutKind};
+use crate::ir::haproxy::{
+    BackendRef, Config, Mode, OptionName, Proxy, ProxyKind, ServerOptions, TimeoutKind,
+};
 use crate::{Diagnostic, Diagnostics, Dialect, Span};
 
 pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
@@ -15,6 +17,7 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
         check_switching(config, p, diags);
         check_servers(p, diags);
         check_listeners_and_timeouts(p, diags);
+        check_http_only_options(p, diags);
         for name in &p.settings.errorfiles_from {
             if !config.http_errors.iter().any(|h| h.name.node == name.node) {
                 diags.push(err(
@@ -210,5 +213,33 @@ fn check_listeners_and_timeouts(p: &Proxy, diags: &mut Diagnostics) {
                 ),
             ));
         }
+    }
+}
+
+/// HTTP-only options on a tcp proxy: HAProxy ignores them with a warning, and so do we.
+fn check_http_only_options(p: &Proxy, diags: &mut Diagnostics) {
+    if mode(p) != Mode::Tcp {
+        return;
+    }
+    let opts = &p.settings.options;
+    if let Some(o) = opts
+        .get(&OptionName::Httplog)
+        .filter(|o| o.enabled && p.kind.has_frontend())
+    {
+        diags.push(Diagnostic::warning(
+            Dialect::Haproxy,
+            o.span,
+            format!("'option httplog' not usable with proxy '{}' (needs 'mode http'). Falling back to 'option tcplog'.", p.name.node),
+        ));
+    }
+    if let Some(o) = opts.get(&OptionName::Forwardfor).filter(|o| o.enabled) {
+        diags.push(Diagnostic::warning(
+            Dialect::Haproxy,
+            o.span,
+            format!(
+                "'option forwardfor' ignored for proxy '{}' as it requires HTTP mode.",
+                p.name.node
+            ),
+        ));
     }
 }
