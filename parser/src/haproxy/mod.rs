@@ -25,6 +25,7 @@ pub mod validate;
 use crate::ir::haproxy::{Config, Defaults, Proxy, ProxyKind, ProxySettings};
 use crate::{diag, Diagnostic, Diagnostics, Dialect, Env, FileId, SourceMap, Span, Spanned};
 use kw::{Args, Support};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The section keywords HAProxy 2.6 knows, and whether rsproxy carries each out.
@@ -67,8 +68,21 @@ enum Section {
 struct Builder {
     config: Config,
     section: Section,
-    /// Where each `defaults` section started, for "last unnamed defaults" resolution.
+    /// The `defaults` section later proxies inherit from (the last one seen).
     current_defaults: Option<usize>,
+    /// Proxy indices by name, for the duplicate check without a scan per proxy.
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Builder {
+            config: Config::default(),
+            section: Section::None,
+            current_defaults: None,
+            by_name: HashMap::new(),
+        }
+    }
 }
 
 /// Reads and parses `paths` (files or directories) into one configuration.
@@ -78,11 +92,7 @@ pub fn parse_paths(
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
 ) -> Config {
-    let mut b = Builder {
-        config: Config::default(),
-        section: Section::None,
-        current_defaults: None,
-    };
+    let mut b = Builder::new();
     for path in expand_paths(paths, sources, diags) {
         let file = match sources.load(&path) {
             Ok(f) => f,
@@ -174,6 +184,14 @@ fn is_cfg_file(p: &Path) -> bool {
 }
 
 impl Builder {
+    /// Reads one file's lines. Every file starts outside any section, as in HAProxy.
+    fn file(&mut self, file: FileId, text: &str, env: &Env, diags: &mut Diagnostics) {
+        self.section = Section::None;
+        for line in &lexer::tokenize(file, text, env, diags) {
+            self.line(Args::new(file, line.line, &line.words), diags);
+        }
+    }
+
     fn line(&mut self, args: Args, diags: &mut Diagnostics) {
         let first = args.at(0);
         if let Some((name, support)) = SECTIONS.iter().find(|(n, _)| *n == first) {
@@ -501,15 +519,8 @@ pub fn parse_str(text: &str, env: &Env) -> (Config, Diagnostics, SourceMap) {
     let mut sources = SourceMap::new();
     let mut diags = Diagnostics::new();
     let file: FileId = sources.add("test.cfg", text.to_string());
-    let lines = lexer::tokenize(file, text, env, &mut diags);
-    let mut b = Builder {
-        config: Config::default(),
-        section: Section::None,
-        current_defaults: None,
-    };
-    for line in &lines {
-        b.line(Args::new(file, line.line, &line.words), &mut diags);
-    }
+    let mut b = Builder::new();
+    b.file(file, text, env, &mut diags);
     let mut config = b.config;
     validate::validate(&mut config, &mut diags);
     (config, diags, sources)

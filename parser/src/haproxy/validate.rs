@@ -13,6 +13,19 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
         inherit_default_server(p);
     }
     let config: &Config = config;
+    let listening = config
+        .proxies
+        .iter()
+        .any(|p| p.kind.has_frontend() && !p.binds.is_empty() && p.disabled.is_none());
+    if !listening && !config.proxies.is_empty() {
+        if let Some(first) = config.proxies.first() {
+            diags.push(Diagnostic::warning(
+                Dialect::Haproxy,
+                first.span,
+                "Configuration has no listener: it is valid, but nothing would accept connections (haproxy -c exits 2 here).",
+            ));
+        }
+    }
     for p in &config.proxies {
         check_switching(config, p, diags);
         check_servers(p, diags);

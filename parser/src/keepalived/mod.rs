@@ -12,3 +12,8 @@ pub fn parse_file(
     let _ = (path, env, sources, diags);
     ir::keepalived::Config::default()
 }
+
+/// Every keyword with the block it belongs to and whether rsproxy supports it.
+pub fn keyword_names() -> Vec<(String, &'static str, bool)> {
+    Vec::new()
+}
