@@ -19,10 +19,11 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
         .any(|p| p.kind.has_frontend() && !p.binds.is_empty() && p.disabled.is_none());
     if !listening && !config.proxies.is_empty() {
         if let Some(first) = config.proxies.first() {
-            diags.push(Diagnostic::warning(
-                Dialect::Haproxy,
+            // haproxy -c exits non-zero here ("has no error but will not start"); a CI
+            // script checking `rsproxy --check` must fail the same way.
+            diags.push(err(
                 first.span,
-                "Configuration has no listener: it is valid, but nothing would accept connections (haproxy -c exits 2 here).",
+                "Configuration file has no error but will not start (no listener).",
             ));
         }
     }

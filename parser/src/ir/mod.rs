@@ -49,9 +49,9 @@ impl Duration {
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.micros % 1000 != 0 {
+        if !self.micros.is_multiple_of(1000) {
             write!(f, "{}us", self.micros)
-        } else if self.micros % 1_000_000 != 0 || self.micros == 0 {
+        } else if !self.micros.is_multiple_of(1_000_000) || self.micros == 0 {
             write!(f, "{}ms", self.micros / 1000)
         } else {
             write!(f, "{}s", self.micros / 1_000_000)
