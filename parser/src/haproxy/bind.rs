@@ -778,7 +778,9 @@ pub fn parse_bind(args: Args, diags: &mut Diagnostics) -> Option<Bind> {
         let name = args.at(i);
         let Some(k) = BIND_KEYWORDS.iter().find(|k| k.name == name) else {
             let mut msg = format!("'bind {addr_word}' : unknown keyword '{name}'");
-            if let Some(m) = best_match(name, BIND_KEYWORDS.iter().map(|k| k.name)) {
+            if let Some(m) =
+                best_match(name, BIND_KEYWORDS.iter().map(|k| k.name)).filter(|_| name.len() >= 3)
+            {
                 msg.push_str(&format!("; did you mean '{m}' maybe ?"));
             } else {
                 msg.push('.');
