@@ -286,9 +286,11 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
         o.verify = Some(match v {
             "none" => Verify::None,
             "required" => Verify::Required,
-            _ => return Err(c.err_arg(format!(
+            _ => {
+                return Err(c.err_arg(format!(
                 "'verify' : unknown verify method '{v}', only 'none' and 'required' are supported."
-            ))),
+            )))
+            }
         });
         Ok(())
     }),
