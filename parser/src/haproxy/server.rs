@@ -8,7 +8,8 @@
 //! Two checks depend on more than the line, because `default-server` and `global` can change
 //! their outcome; the validator calls them once inheritance is done:
 //! [`check_server_resolution`] (host names must resolve unless `init-addr` allows otherwise)
-//! and [`check_server_verify`] (TLS to a server needs a CA file unless `verify none`).
+//! and [`check_server_tls`] (TLS to a server needs a CA file unless `verify none`, and its
+//! `crt` must load).
 //! Invariant: parsing a line never resolves a server's host name.
 
 use super::bind::{
@@ -726,29 +727,47 @@ pub fn check_server_resolution(server: &Server, effective: &ServerOptions) -> Op
     ))
 }
 
-/// HAProxy's check that TLS to a server can be verified: with `ssl` or `check-ssl` on (after
-/// `default-server` inheritance, in `effective`) and `verify` not `none`, a `ca-file` is
-/// required unless `global` says `ssl-server-verify none` (`global_verify_none`).
-pub fn check_server_verify(
+/// HAProxy's TLS checks on a server once `default-server` is applied (`effective`):
+/// with `ssl` or `check-ssl` on and `verify` not `none`, a `ca-file` is required unless
+/// `global` says `ssl-server-verify none` (`global_verify_none`); and a `crt` must load when
+/// TLS comes from `default-server` (when the line itself enables TLS, [`parse_server`]
+/// already checked it).
+pub fn check_server_tls(
     server: &Server,
     effective: &ServerOptions,
     global_verify_none: bool,
-) -> Option<Diagnostic> {
-    let tls = effective.ssl == Some(true) || effective.check_ssl == Some(true);
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let on = |o: &ServerOptions| o.ssl == Some(true) || o.check_ssl == Some(true);
+    if !on(effective) {
+        return out;
+    }
+    let name = &server.name.node;
+    if !on(&server.opts) {
+        if let Some(crt) = &effective.crt {
+            if let Err(e) = check_certificate(crt) {
+                out.push(Diagnostic::error(
+                    crate::Dialect::Haproxy,
+                    server.span,
+                    format!("'server {name}' : {e}"),
+                ));
+            }
+        }
+    }
     let verify = match effective.verify {
         Some(v) => v != Verify::None,
         None => !global_verify_none,
     };
-    (tls && verify && effective.ca_file.is_none()).then(|| {
-        Diagnostic::error(
+    if verify && effective.ca_file.is_none() {
+        out.push(Diagnostic::error(
             crate::Dialect::Haproxy,
             server.span,
             format!(
-                "'server {}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default.",
-                server.name.node
+                "'server {name}' : verify is enabled by default but no CA file specified. If you're running on a LAN where you're certain to trust the server's certificate, please set an explicit 'verify none' statement on the 'server' line, or use 'ssl-server-verify none' in the global section to disable server-side verifications by default."
             ),
-        )
-    })
+        ));
+    }
+    out
 }
 
 /// Every server option with its support status, for the README.
@@ -1116,30 +1135,49 @@ mod tests {
     fn tls_to_servers_needs_a_ca_file_unless_verify_none() {
         let (s, _, _) = parse("server s1 127.0.0.1:443 ssl");
         let s = s.unwrap();
-        let e = check_server_verify(&s, &s.opts, false).unwrap();
+        let e = check_server_tls(&s, &s.opts, false).pop().unwrap();
         assert!(e
             .message
             .contains("verify is enabled by default but no CA file specified."));
-        assert!(check_server_verify(&s, &s.opts, true).is_none());
+        assert!(check_server_tls(&s, &s.opts, true).is_empty());
         let o = ServerOptions {
             verify: Some(Verify::None),
             ..s.opts.clone()
         };
-        assert!(check_server_verify(&s, &o, false).is_none());
+        assert!(check_server_tls(&s, &o, false).is_empty());
         let o = ServerOptions {
             ca_file: Some("/x".into()),
             ..s.opts.clone()
         };
-        assert!(check_server_verify(&s, &o, false).is_none());
+        assert!(check_server_tls(&s, &o, false).is_empty());
         let o = ServerOptions {
             ssl: None,
             check_ssl: Some(true),
             ..s.opts.clone()
         };
-        assert!(check_server_verify(&s, &o, false).is_some());
+        assert!(!check_server_tls(&s, &o, false).is_empty());
         let (s, _, _) = parse("server s1 127.0.0.1:80");
         let s = s.unwrap();
-        assert!(check_server_verify(&s, &s.opts, false).is_none());
+        assert!(check_server_tls(&s, &s.opts, false).is_empty());
+    }
+
+    /// `default-server ssl verify none` + `server s1 127.0.0.1:443 crt /nonexistent`:
+    /// HAProxy loads the certificate (TLS is inherited) and fails on line of the server.
+    #[test]
+    fn inherited_tls_loads_the_servers_certificate() {
+        let (s, d, _) = parse("server s1 127.0.0.1:443 crt /nonexistent");
+        assert!(!d.has_errors());
+        let s = s.unwrap();
+        let eff = ServerOptions {
+            ssl: Some(true),
+            verify: Some(Verify::None),
+            ..s.opts.clone()
+        };
+        let errs = check_server_tls(&s, &eff, false);
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0]
+            .message
+            .contains("unable to stat SSL certificate from file '/nonexistent'"));
     }
 
     #[test]
