@@ -3,6 +3,7 @@
 //! servers, `default-server` inheritance, and the warnings HAProxy gives for proxies that
 //! cannot work as written.
 
+use super::server;
 use crate::ir::haproxy::{
     BackendRef, Config, Mode, OptionName, Proxy, ProxyKind, ServerOptions, TimeoutKind,
 };
@@ -10,7 +11,7 @@ use crate::{Diagnostic, Diagnostics, Dialect, Span};
 
 pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
     for p in &mut config.proxies {
-        inherit_default_server(p);
+        inherit_default_server(p, diags);
     }
     let config: &Config = config;
     let listening = config
@@ -50,13 +51,20 @@ fn err(span: Span, msg: impl Into<String>) -> Diagnostic {
     Diagnostic::error(Dialect::Haproxy, span, msg)
 }
 
-/// `server` options left unsaid take the proxy's `default-server` values.
-fn inherit_default_server(p: &mut Proxy) {
-    let Some(def) = p.settings.default_server.as_ref().map(|d| d.node.clone()) else {
-        return;
-    };
+/// `server` options left unsaid take the proxy's `default-server` values. Checks that depend
+/// on the result (name resolution under `init-addr`, TLS verification) run on it here.
+fn inherit_default_server(p: &mut Proxy, diags: &mut Diagnostics) {
+    let def = p.settings.default_server.as_ref().map(|d| d.node.clone()).unwrap_or_default();
     for s in &mut p.servers {
-        merge(&mut s.opts, &def);
+        let mut effective = s.opts.clone();
+        merge(&mut effective, &def);
+        if let Some(d) = server::check_server_resolution(s, &effective) {
+            diags.push(d);
+        }
+        for d in server::check_server_tls(s, &effective, false) {
+            diags.push(d);
+        }
+        s.opts = effective;
     }
 }
 
