@@ -124,16 +124,15 @@ static KEYWORDS: &[Keyword] = &[
     kw("ssl-default-bind-ciphersuites", |g, a, d| {
         g.ssl_default_bind_ciphersuites = word(a, d, "a cipher suite as an argument")
     }),
-    kw("ssl-default-bind-options", |g, a, _| {
-        g.ssl_default_bind_options
-            .extend((1..a.len()).map(|i| Spanned::new(a.at(i).to_string(), a.span(i))))
+    kw("ssl-default-bind-options", |g, a, d| {
+        g.ssl_default_bind_options.extend(ssl_options(a, d, true))
     }),
     kw("ssl-default-server-ciphers", |g, a, d| {
         g.ssl_default_server_ciphers = word(a, d, "a cipher suite as an argument")
     }),
-    kw("ssl-default-server-options", |g, a, _| {
+    kw("ssl-default-server-options", |g, a, d| {
         g.ssl_default_server_options
-            .extend((1..a.len()).map(|i| Spanned::new(a.at(i).to_string(), a.span(i))))
+            .extend(ssl_options(a, d, false))
     }),
     kw("ca-base", |g, a, d| {
         g.ca_base = word(a, d, "a directory path as an argument")
@@ -420,6 +419,52 @@ fn parse_stats(g: &mut Global, a: Args, d: &mut Diagnostics) {
             "'stats' only supports 'socket', 'maxconn', 'bind-process' and 'timeout' in 'global' section",
         )),
     }
+}
+
+/// The words of `ssl-default-bind-options` / `ssl-default-server-options`, each checked.
+fn ssl_options(a: Args, d: &mut Diagnostics, bind: bool) -> Vec<Spanned<String>> {
+    const FLAGS: &[&str] = &[
+        "no-sslv3",
+        "no-tlsv10",
+        "no-tlsv11",
+        "no-tlsv12",
+        "no-tlsv13",
+        "force-sslv3",
+        "force-tlsv10",
+        "force-tlsv11",
+        "force-tlsv12",
+        "force-tlsv13",
+        "no-tls-tickets",
+    ];
+    let mut out = Vec::new();
+    let mut i = 1;
+    while i < a.len() {
+        let w = a.at(i);
+        if w == "ssl-min-ver" || w == "ssl-max-ver" {
+            if !matches!(
+                a.at(i + 1),
+                "SSLv3" | "TLSv1.0" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3"
+            ) {
+                d.push(a.error(
+                    i + 1,
+                    format!("'{w}' : unknown ssl/tls version string '{}'.", a.at(i + 1)),
+                ));
+            }
+            out.push(Spanned::new(format!("{w} {}", a.at(i + 1)), a.span(i)));
+            i += 2;
+            continue;
+        }
+        if FLAGS.contains(&w) || (bind && w == "prefer-client-ciphers") {
+            out.push(Spanned::new(w.to_string(), a.span(i)));
+        } else {
+            d.push(a.error(
+                i,
+                format!("unknown option '{w}' on global statement '{}'.", a.at(0)),
+            ));
+        }
+        i += 1;
+    }
+    out
 }
 
 /// A keyword that takes no argument.

@@ -190,6 +190,34 @@ pub fn parse_duration(s: &str, default: TimeUnit) -> Result<Duration, String> {
     Ok(Duration::from_micros(micros))
 }
 
+/// A duration as HAProxy 2.6 reads `timeout` values and server delays: a valid value
+/// followed by other characters (`5sec`, `5ms5`) is accepted, with the warning HAProxy gives,
+/// returned as the second member.
+pub fn parse_duration_lenient(
+    s: &str,
+    default: TimeUnit,
+) -> Result<(Duration, Option<String>), String> {
+    let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let rest = &s[digits_end..];
+    let unit_len = ["us", "ms", "s", "m", "h", "d"]
+        .iter()
+        .find(|u| rest.starts_with(*u))
+        .map(|u| u.len());
+    match unit_len {
+        Some(n) if n < rest.len() && digits_end > 0 => {
+            let d = parse_duration(&s[..digits_end + n], default)?;
+            let c = rest[n..].chars().next().unwrap_or(' ');
+            Ok((
+                d,
+                Some(format!(
+                    "unexpected character '{c}' after the timer value '{s}', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported. This will be reported as an error in next versions."
+                )),
+            ))
+        }
+        _ => parse_duration(s, default).map(|d| (d, None)),
+    }
+}
+
 /// `size = digits [ "k" | "K" | "m" | "M" | "g" | "G" ]` (powers of 1024).
 pub fn parse_size(s: &str) -> Option<Size> {
     let digits_end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -266,6 +294,24 @@ mod tests {
             parse_duration("3", TimeUnit::Seconds).map(|d| d.micros),
             Ok(3_000_000)
         );
+    }
+
+    /// Checked against haproxy 2.6.12: `5sec` and `5ms5` warn, `5x` is an error.
+    #[test]
+    fn lenient_durations_warn_on_trailing_characters() {
+        let (d, w) = parse_duration_lenient("5sec", TimeUnit::Millis).unwrap();
+        assert_eq!(d.as_millis(), 5000);
+        assert!(w
+            .unwrap()
+            .starts_with("unexpected character 'e' after the timer value '5sec'"));
+        let (d, w) = parse_duration_lenient("5ms5", TimeUnit::Millis).unwrap();
+        assert_eq!((d.as_millis(), w.is_some()), (5, true));
+        assert_eq!(
+            parse_duration_lenient("5s", TimeUnit::Millis).unwrap().1,
+            None
+        );
+        assert!(parse_duration_lenient("5x", TimeUnit::Millis).is_err());
+        assert!(parse_duration_lenient("sec", TimeUnit::Millis).is_err());
     }
 
     #[test]

@@ -87,7 +87,6 @@ pub static OPTIONS: &[OptionDef] = &[
     opt("http-no-delay", O::HttpNoDelay, C::BOTH),
     opt("http-pretend-keepalive", O::HttpPretendKeepalive, C::BOTH),
     opt("http-server-close", O::HttpServerClose, C::BOTH),
-    opt("http-use-htx", O::HttpUseHtx, C::BOTH),
     opt_args("httpchk", O::Httpchk, C::BE, httpchk),
     opt("httpclose", O::Httpclose, C::BOTH),
     opt_args("httplog", O::Httplog, C::FE, httplog),
@@ -162,7 +161,6 @@ fn removed_option(name: &str) -> Option<&'static str> {
 /// Options HAProxy 2.6 refuses after `no` (checked one by one against haproxy -c).
 const NOT_NEGATABLE: &[&str] = &[
     "forwardfor",
-    "http-use-htx",
     "httpchk",
     "httplog",
     "http-restrict-req-hdr-names",
@@ -382,7 +380,10 @@ pub static TIMEOUTS: &[(&str, TimeoutKind, Caps)] = &[
 ];
 
 /// Parses `timeout KIND VALUE` (word 0 is `timeout`).
-pub fn parse_timeout(a: Args) -> Result<(TimeoutKind, Caps, crate::ir::Duration), Diagnostic> {
+pub fn parse_timeout(
+    a: Args,
+    d: &mut crate::Diagnostics,
+) -> Result<(TimeoutKind, Caps, crate::ir::Duration), Diagnostic> {
     let name = a.at(1);
     let Some((_, kind, caps)) = TIMEOUTS.iter().find(|t| t.0 == name) else {
         if name == "appsession" {
@@ -404,7 +405,7 @@ pub fn parse_timeout(a: Args) -> Result<(TimeoutKind, Caps, crate::ir::Duration)
             format!("'timeout {name}' expects an integer value (in milliseconds)"),
         ));
     };
-    let d = kw::parse_duration(v, TimeUnit::Millis).map_err(|e| {
+    let (value, warning) = kw::parse_duration_lenient(v, TimeUnit::Millis).map_err(|e| {
         if let Some(rest) = e.strip_prefix("unexpected character ") {
             let ch = rest.split(" in ").next().unwrap_or("");
             a.error(2, format!("unexpected character {ch} in 'timeout {name}'"))
@@ -421,7 +422,10 @@ pub fn parse_timeout(a: Args) -> Result<(TimeoutKind, Caps, crate::ir::Duration)
             ),
         ));
     }
-    Ok((*kind, *caps, d))
+    if let Some(w) = warning {
+        d.push(a.warning(2, w));
+    }
+    Ok((*kind, *caps, value))
 }
 
 /// Every option and timeout with its support status, for the README.
@@ -475,15 +479,18 @@ mod tests {
     #[test]
     fn timeouts_and_their_errors() {
         let w = words("timeout connect 5s");
-        let (k, _, d) = parse_timeout(Args::new(FileId(0), 1, &w)).unwrap();
+        let (k, _, d) =
+            parse_timeout(Args::new(FileId(0), 1, &w), &mut crate::Diagnostics::new()).unwrap();
         assert_eq!(k, TimeoutKind::Connect);
         assert_eq!(d.as_millis(), 5000);
         // Checked against haproxy 2.6.12.
         let w = words("timeout connect 5x");
-        let e = parse_timeout(Args::new(FileId(0), 1, &w)).unwrap_err();
+        let e =
+            parse_timeout(Args::new(FileId(0), 1, &w), &mut crate::Diagnostics::new()).unwrap_err();
         assert_eq!(e.message, "unexpected character 'x' in 'timeout connect'");
         let w = words("timeout client");
-        let e = parse_timeout(Args::new(FileId(0), 1, &w)).unwrap_err();
+        let e =
+            parse_timeout(Args::new(FileId(0), 1, &w), &mut crate::Diagnostics::new()).unwrap_err();
         assert_eq!(
             e.message,
             "'timeout client' expects an integer value (in milliseconds)"

@@ -343,13 +343,19 @@ pub fn parse_line(p: &mut Proxy, ctx: Context, args: Args, diags: &mut Diagnosti
                         format!("'server' not allowed because {} '{pname}' has no {missing} capability.", kind.keyword()),
                     ));
                 }
-                return diags.push(args.warning(
+                diags.push(args.warning(
                     0,
                     format!(
                         "'{name}' ignored because {} '{pname}' has no {missing} capability.",
                         kind.keyword()
                     ),
                 ));
+                // HAProxy still resolves the backend these name (and fails on a missing
+                // one); the runtime never reads switching rules of a proxy without a frontend.
+                if matches!(name, "use_backend" | "default_backend") {
+                    (k.parse)(p, args, diags);
+                }
+                return;
             }
         }
         _ => {}
@@ -376,7 +382,7 @@ pub fn parse_line(p: &mut Proxy, ctx: Context, args: Args, diags: &mut Diagnosti
 }
 
 fn parse_timeout_line(p: &mut Proxy, ctx: Context, a: Args, d: &mut Diagnostics) {
-    match options::parse_timeout(a) {
+    match options::parse_timeout(a, d) {
         Ok((kind, caps, value)) => {
             if let Context::Proxy(pk) = ctx {
                 if !(pk.has_frontend() && caps.frontend() || pk.has_backend() && caps.backend()) {
@@ -769,6 +775,22 @@ fn parse_http_check(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
                 }
                 i += 2;
             }
+            // After an `expect`, a new request needs its own `connect` first.
+            let rules = &p.settings.http_check;
+            let last_connect = rules.iter().rposition(|r| matches!(r.node, HttpCheckRule::Connect { .. }));
+            let expect_after = rules
+                .iter()
+                .enumerate()
+                .any(|(i, r)| matches!(r.node, HttpCheckRule::Expect { .. }) && last_connect.is_none_or(|c| i > c));
+            if expect_after {
+                return d.push(a.error(
+                    1,
+                    format!(
+                        "'http-check send' : unable to add http-check send rule at step {} (missing connect rule)..",
+                        rules.len() + 1
+                    ),
+                ));
+            }
             HttpCheckRule::Send { method, uri, version, headers, body }
         }
         "expect" => {
@@ -996,8 +1018,13 @@ fn parse_stats(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
             }
             None => d.push(a.error(1, "'realm' needs an realm name.")),
         },
-        "auth" => match a.get(2).and_then(|c| c.split_once(':')) {
-            Some((u, pw)) => {
+        "auth" => match a.get(2) {
+            Some(cred) => {
+                // HAProxy accepts a user without ':' (and an empty password); so do we, warning.
+                let (u, pw) = cred.split_once(':').unwrap_or_else(|| {
+                    d.push(a.warning(2, format!("'stats auth {cred}' has no ':password'; the password is empty.")));
+                    (cred, "")
+                });
                 s.auths.push(Spanned::new((u.to_string(), pw.to_string()), a.span(2)));
                 s.enable.get_or_insert(a.line_span());
             }

@@ -16,7 +16,9 @@ use super::bind::{
     atol, check_ca_file, check_certificate, parse_ip, parse_tls_version, port_char_error,
     resolve_host, split_host_port, split_prefix, tls_version_suffix, AddrKind, Family,
 };
-use super::kw::{invalid_name_char, parse_duration, unsupported, Args, Support, TimeUnit};
+use super::kw::{
+    invalid_name_char, parse_duration, parse_duration_lenient, unsupported, Args, Support, TimeUnit,
+};
 use crate::diag::best_match;
 use crate::ir::haproxy::{Host, Server, ServerAddress, ServerOptions, ServerPort, Verify};
 use crate::ir::Duration;
@@ -115,6 +117,8 @@ struct Ctx<'a> {
     i: usize,
     prefix: String,
     server: &'a str,
+    /// Warnings an option parser gives while still accepting the value.
+    warnings: std::cell::RefCell<Vec<Diagnostic>>,
 }
 
 impl Ctx<'_> {
@@ -521,7 +525,7 @@ fn check_delay(c: &Ctx) -> Result<Duration, Diagnostic> {
 
 fn delay(c: &Ctx, v: &str, nonzero: bool) -> Result<Duration, Diagnostic> {
     let k = c.kw();
-    let d = parse_duration(v, TimeUnit::Millis).map_err(|e| {
+    let (d, warning) = parse_duration_lenient(v, TimeUnit::Millis).map_err(|e| {
         if e.starts_with("timer overflow") {
             c.err_arg(format!(
                 "timer overflow in argument <{v}> to <{k}> of server {}, maximum value is 2147483647 ms (~24.8 days).",
@@ -540,6 +544,11 @@ fn delay(c: &Ctx, v: &str, nonzero: bool) -> Result<Duration, Diagnostic> {
             "invalid value 0 for argument '{k}' of server {}.",
             c.server
         )));
+    }
+    if let Some(w) = warning {
+        let mut w = c.err_arg(format!("'server {}' : {w}", c.server));
+        w.severity = crate::Severity::Warning;
+        c.warnings.borrow_mut().push(w);
     }
     Ok(d)
 }
@@ -615,9 +624,13 @@ pub fn parse_server_options(
                 i,
                 prefix: prefix.clone(),
                 server,
+                warnings: Default::default(),
             };
             if let Err(d) = (k.parse)(opts, &ctx) {
                 diags.push(d);
+            }
+            for w in ctx.warnings.into_inner() {
+                diags.push(w);
             }
         }
         i += 1 + k.args;

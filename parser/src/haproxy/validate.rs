@@ -18,16 +18,16 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
         .proxies
         .iter()
         .any(|p| p.kind.has_frontend() && !p.binds.is_empty() && p.disabled.is_none());
-    if !listening && !config.proxies.is_empty() {
-        if let Some(first) = config.proxies.first() {
-            // haproxy -c exits non-zero here ("has no error but will not start"); a CI
-            // script checking `rsproxy --check` must fail the same way.
-            diags.push(err(
-                first.span,
-                "Configuration file has no error but will not start (no listener).",
-            ));
-        }
+    if !listening {
+        // haproxy -c exits non-zero here ("has no error but will not start"); a CI script
+        // checking `rsproxy --check` must fail the same way.
+        let span = config.proxies.first().map(|p| p.span).unwrap_or_default();
+        diags.push(err(
+            span,
+            "Configuration file has no error but will not start (no listener).",
+        ));
     }
+    check_proxy_ids(config, diags);
     for p in &config.proxies {
         check_switching(config, p, diags);
         check_servers(p, diags);
@@ -54,7 +54,12 @@ fn err(span: Span, msg: impl Into<String>) -> Diagnostic {
 /// `server` options left unsaid take the proxy's `default-server` values. Checks that depend
 /// on the result (name resolution under `init-addr`, TLS verification) run on it here.
 fn inherit_default_server(p: &mut Proxy, diags: &mut Diagnostics) {
-    let def = p.settings.default_server.as_ref().map(|d| d.node.clone()).unwrap_or_default();
+    let def = p
+        .settings
+        .default_server
+        .as_ref()
+        .map(|d| d.node.clone())
+        .unwrap_or_default();
     for s in &mut p.servers {
         let mut effective = s.opts.clone();
         merge(&mut effective, &def);
@@ -130,10 +135,33 @@ fn mode(p: &Proxy) -> Mode {
         .unwrap_or(Mode::Tcp)
 }
 
-fn check_switching(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
-    if !p.kind.has_frontend() {
-        return;
+/// Custom proxy `id`s are unique across all proxies.
+fn check_proxy_ids(config: &Config, diags: &mut Diagnostics) {
+    let mut seen: std::collections::HashMap<u32, &Proxy> = std::collections::HashMap::new();
+    for p in &config.proxies {
+        let Some(id) = &p.id else { continue };
+        match seen.get(&id.node) {
+            Some(prev) => diags.push(err(
+                id.span,
+                format!(
+                    "{} {} reuses same custom id as {} {} (declared at line {}).",
+                    p.kind.keyword(),
+                    p.name.node,
+                    prev.kind.keyword(),
+                    prev.name.node,
+                    prev.span.line
+                ),
+            )),
+            None => {
+                seen.insert(id.node, p);
+            }
+        }
     }
+}
+
+/// Backend references must resolve; HAProxy checks them even where a frontend-only rule was
+/// ignored (a `use_backend` in a backend), so rsproxy does too.
+fn check_switching(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
     let mut targets = Vec::new();
     if let Some(db) = &p.default_backend {
         targets.push((db.node.as_str(), db.span, "default_backend"));
@@ -153,7 +181,7 @@ fn check_switching(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
                 ),
             )),
             Some(b) => {
-                if mode(p) == Mode::Http && mode(b) == Mode::Tcp {
+                if p.kind.has_frontend() && mode(p) == Mode::Http && mode(b) == Mode::Tcp {
                     let as_what = if what == "default_backend" {
                         "as its default backend"
                     } else {
