@@ -185,7 +185,7 @@ fn render_one(out: &mut String, d: &Diagnostic, sources: &SourceMap, pid: u32, v
     }
 }
 
-/// Finds the candidate closest to `word` (Levenshtein distance, at most a third of the
+/// Finds the candidate closest to `word` (edit distance, at most a third of the
 /// word's length, minimum 1), for "did you mean" hints.
 pub fn best_match<'a>(
     word: &str,
@@ -194,25 +194,38 @@ pub fn best_match<'a>(
     let limit = (word.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (levenshtein(word, c), c))
+        .map(|c| (edit_distance(word, c), c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+/// Edit distance where swapping two adjacent characters costs one edit (optimal string
+/// alignment), so `chekc` is one edit from `check`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
 #[cfg(test)]
@@ -260,5 +273,7 @@ mod tests {
         assert_eq!(best_match("timout", kws), Some("timeout"));
         assert_eq!(best_match("maxcon", kws), Some("maxconn"));
         assert_eq!(best_match("zzzzzzzz", kws), None);
+        assert_eq!(best_match("chekc", ["check", "inter"]), Some("check"));
+        assert_eq!(best_match("foo", ["log"]), None);
     }
 }

@@ -719,8 +719,10 @@ mod tests {
     use crate::ir::haproxy::{Facility, LogAddress, LogTarget};
     use crate::Env;
 
+    /// Parses `text` followed by a listener (a config without one is an error of its own).
     fn errors(text: &str) -> Vec<(u32, String)> {
-        let (_, d, _) = parse_str(text, &Env::empty());
+        let text = format!("{text}listen l\n  bind 127.0.0.1:9\n");
+        let (_, d, _) = parse_str(&text, &Env::empty());
         d.errors()
             .map(|e| (e.span.line, e.message.clone()))
             .collect()
@@ -731,7 +733,7 @@ mod tests {
         let (c, d, _) = parse_str(
             "global\n log /dev/log local0 info\n chroot /var/lib/haproxy\n pidfile /var/run/haproxy.pid\n \
              maxconn 4000\n user haproxy\n group haproxy\n daemon\n stats socket /var/lib/haproxy/stats\n \
-             tune.ssl.default-dh-param 2048\n",
+             tune.ssl.default-dh-param 2048\nlisten l\n bind 127.0.0.1:9\n",
             &Env::empty(),
         );
         assert!(!d.has_errors(), "{d:?}");
@@ -753,7 +755,7 @@ mod tests {
     #[test]
     fn log_to_udp_host_defaults_to_port_514() {
         let (c, d, _) = parse_str(
-            "global\n log 127.0.0.1 local0\n log 127.0.0.1:1514 local1 notice\n",
+            "global\n log 127.0.0.1 local0\n log 127.0.0.1:1514 local1 notice\nlisten l\n bind :9\n",
             &Env::empty(),
         );
         assert!(!d.has_errors());
@@ -829,9 +831,9 @@ mod tests {
 
     #[test]
     fn lax_integers_warn_but_pass_like_haproxy() {
-        let (c, d, _) = parse_str("global\n maxconn abc\n", &Env::empty());
+        let (c, d, _) = parse_str("global\n maxconn abc\nlisten l\n bind :9\n", &Env::empty());
         assert!(!d.has_errors());
-        assert_eq!(d.len(), 1);
+        assert_eq!(d.iter().filter(|w| w.span.line == 2).count(), 1, "{d:?}");
         assert_eq!(c.global.maxconn.map(|m| m.node), Some(0));
     }
 }
