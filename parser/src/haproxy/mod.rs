@@ -1,4 +1,5 @@
 //! haproxy.cfg: lexer, sections, keyword tables, IR builder. (Being written.)
+pub mod cond;
 pub mod lexer;
 
 use crate::{ir, Diagnostics, Env, SourceMap};
