@@ -113,7 +113,14 @@ pub fn eval(text: &str, directive: &str, env: &Env) -> Result<bool, CondError> {
     };
     let excerpt = |from: usize| text.get(from..).unwrap_or("");
     let (offset, message) = match fail {
-        Fail::Empty => return Ok(false),
+        Fail::Empty if text.is_empty() => return Ok(false),
+        // Only blanks (possible with quotes: `.if " "`).
+        Fail::Empty => (
+            0,
+            format!(
+                "unparsable conditional sub-expression '{text}' in '{directive}' at position 1"
+            ),
+        ),
         Fail::Unparsable { text, pos } | Fail::OrEmpty { text, pos } => (
             pos,
             format!(
@@ -206,11 +213,15 @@ impl Parser<'_> {
     }
 
     /// `term = { "!" } primary`; a failed negated term is reported at its first `!`.
+    /// Blanks before a term are skipped, except at the very start of the condition (only
+    /// possible with quotes): there haproxy 2.6.12 points at position 1 (`" x"` is reported
+    /// as `' x'` at position 1), though integers still allow them (`" 1"` is true).
     fn term(&mut self) -> Result<bool, Fail> {
+        let raw = self.pos;
         self.skip_spaces();
-        let start = self.pos;
+        let start = if raw == 0 { 0 } else { self.pos };
         if self.peek() != Some('!') {
-            return self.primary();
+            return self.primary(start);
         }
         let mut negate = false;
         while self.peek() == Some('!') {
@@ -218,7 +229,7 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_spaces();
         }
-        match self.primary() {
+        match self.primary(self.pos) {
             Ok(v) => Ok(v != negate),
             Err(Fail::ExpectedParen { .. }) => Err(Fail::ExpectedParen {
                 text: start,
@@ -234,10 +245,9 @@ impl Parser<'_> {
         }
     }
 
-    /// `primary = "(" or-expr ")" | integer | predicate`
-    fn primary(&mut self) -> Result<bool, Fail> {
-        self.skip_spaces();
-        let start = self.pos;
+    /// `primary = "(" or-expr ")" | integer | predicate`, at `self.pos`; errors about the
+    /// primary itself point at `start`.
+    fn primary(&mut self, start: usize) -> Result<bool, Fail> {
         let unparsable = Fail::Unparsable {
             text: start,
             pos: start,
@@ -489,6 +499,12 @@ mod tests {
             ("! 1", false),
             ("(1)", true),
             ("( 1 )", true),
+            (" 1", true),
+            ("\t1", true),
+            ("   1", true),
+            ("( 1)", true),
+            ("(1) ", true),
+            ("1 && 1", true),
             ("!(0)", true),
             ("!(1||0)", false),
             ("0 || 1 && 0", false),
@@ -625,6 +641,20 @@ mod tests {
             ("streq(a,b,c)", "expected ')' before ',c)' in argument 1 of predicate 'streq' used in conditional expression in '.if' at position 10"),
             ("streq(a,b,", "expected ')' before ',' in argument 1 of predicate 'streq' used in conditional expression in '.if' at position 10"),
             ("streq(a\\,b,a\\,b)", "expected ')' before ',a\\,b)' in argument 1 of predicate 'streq' used in conditional expression in '.if' at position 11"),
+            (" ", "unparsable conditional sub-expression ' ' in '.if' at position 1"),
+            ("  ", "unparsable conditional sub-expression '  ' in '.if' at position 1"),
+            (" THREAD", "unparsable conditional expression ' THREAD' in '.if' at position 1"),
+            (" !abc", "unparsable conditional expression ' !abc' in '.if' at position 1"),
+            (" &&", "unparsable conditional expression ' &&' in '.if' at position 1"),
+            (" x ||", "unparsable conditional expression ' x ||' in '.if' at position 1"),
+            (" (1", "expected ')' after conditional expression ' (1' in '.if' at position 1"),
+            (" (abc)", "unparsable conditional expression 'abc)' in '.if' at position 3"),
+            ("( abc)", "unparsable conditional expression 'abc)' in '.if' at position 3"),
+            (" 0 ||", "unparsable conditional expression ' 0 ||' in '.if' at position 4"),
+            ("!  ", "unparsable conditional expression '!  ' in '.if' at position 1"),
+            ("(  ", "unparsable conditional expression '(  ' in '.if' at position 1"),
+            ("1 &&  abc", "unparsable conditional expression 'abc' in '.if' at position 7"),
+            (" streq(a)", "missing arguments (got 1/2), type 'string' expected in argument 1 of predicate 'streq' used in conditional expression in '.if' at position 9"),
             ("defined(HOME,x)", "expected ')' before ',x)' in argument 1 of predicate 'defined' used in conditional expression in '.if' at position 13"),
             ("version_atleast(1,2)", "expected ')' before ',2)' in argument 1 of predicate 'version_atleast' used in conditional expression in '.if' at position 18"),
             ("streq(a,b", "expected ')' in argument 1 of predicate 'streq' used in conditional expression in '.if' at position 10"),
