@@ -13,6 +13,7 @@
 pub mod acl;
 pub mod aux;
 pub mod bind;
+pub mod cond;
 pub mod global;
 pub mod kw;
 pub mod lexer;
@@ -110,15 +111,9 @@ pub fn parse_paths(
                 continue;
             }
         };
-        let text = sources
-            .get(file)
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
-        let lines = lexer::tokenize(file, &text, env, diags);
-        b.section = Section::None;
-        for line in &lines {
-            b.line(Args::new(file, line.line, &line.words), diags);
-        }
+        let name = path.display().to_string();
+        let text = sources.get(file).map(|f| f.text.as_str()).unwrap_or_default();
+        b.file(file, &name, text, env, diags);
     }
     let mut config = b.config;
     validate::validate(&mut config, diags);
@@ -185,9 +180,9 @@ fn is_cfg_file(p: &Path) -> bool {
 
 impl Builder {
     /// Reads one file's lines. Every file starts outside any section, as in HAProxy.
-    fn file(&mut self, file: FileId, text: &str, env: &Env, diags: &mut Diagnostics) {
+    fn file(&mut self, file: FileId, name: &str, text: &str, env: &Env, diags: &mut Diagnostics) {
         self.section = Section::None;
-        for line in &lexer::tokenize(file, text, env, diags) {
+        for line in &lexer::tokenize_file(file, name, text, env, diags) {
             self.line(Args::new(file, line.line, &line.words), diags);
         }
     }
@@ -520,7 +515,7 @@ pub fn parse_str(text: &str, env: &Env) -> (Config, Diagnostics, SourceMap) {
     let mut diags = Diagnostics::new();
     let file: FileId = sources.add("test.cfg", text.to_string());
     let mut b = Builder::new();
-    b.file(file, text, env, &mut diags);
+    b.file(file, "test.cfg", text, env, &mut diags);
     let mut config = b.config;
     validate::validate(&mut config, &mut diags);
     (config, diags, sources)
