@@ -559,14 +559,22 @@ pub fn tokenize_file(
             words: split.words,
         });
     }
-    for block in std::mem::take(&mut t.blocks) {
+    // HAProxy reports an unclosed block once, at the file's last line; the help names the
+    // '.if' lines left open.
+    let open = std::mem::take(&mut t.blocks);
+    if !open.is_empty() {
+        let last = text.lines().count().max(1) as u32;
+        let lines: Vec<String> = open.iter().map(|b| b.line.to_string()).collect();
         t.diags.push(
             Diagnostic::error(
                 Dialect::Haproxy,
-                Span::new(file, block.line, block.col),
+                Span::new(file, last, 1),
                 "non-terminated '.if' block.",
             )
-            .with_help("haproxy reports this at the end of the file; this '.if' has no '.endif'"),
+            .with_help(format!(
+                "no '.endif' closes the '.if' at line {}",
+                lines.join(", ")
+            )),
         );
     }
     out
@@ -1103,8 +1111,8 @@ mod tests {
             (".if 0\n.if 1\n.else x\n.endif\n.endif\n", &[], &["3:7 Error Unexpected argument 'x' for '.else'."]),
             (".if 1\n.endif x\n", &[], &["2:8 Error Unexpected argument 'x' for '.endif'."]),
             (".if 1\n.else \"\" x\n.endif \"\" y\n", &[], &[]),
-            (".if 1\nx\n", &["2: x"], &["1:1 Error non-terminated '.if' block."]),
-            (".if 1\n.if 0\n", &[], &["1:1 Error non-terminated '.if' block.", "2:1 Error non-terminated '.if' block."]),
+            (".if 1\nx\n", &["2: x"], &["2:1 Error non-terminated '.if' block."]),
+            (".if 1\n.if 0\n", &[], &["2:1 Error non-terminated '.if' block."]),
             // conditions
             (".if abc\nx\n.else\ny\n.endif\n", &["4: y"],
                 &["1:5 Error unparsable conditional expression 'abc' in '.if' at position 1"]),
@@ -1194,7 +1202,7 @@ mod tests {
         let mut diags = Diagnostics::new();
         tokenize(FileId(5), "\n\n  .if\n", &Env::empty(), &mut diags);
         let d: Vec<_> = diags.iter().map(|d| d.span).collect();
-        assert_eq!(d, vec![Span::new(FileId(5), 3, 3)]);
+        assert_eq!(d, vec![Span::new(FileId(5), 3, 1)]);
     }
 
     proptest::proptest! {

@@ -73,6 +73,8 @@ struct Builder {
     current_defaults: Option<usize>,
     /// Proxy indices by name, for the duplicate check without a scan per proxy.
     by_name: HashMap<String, Vec<usize>>,
+    /// For the variables HAProxy expands inside addresses (see [`expand_address_vars`]).
+    env: Env,
 }
 
 impl Builder {
@@ -82,6 +84,7 @@ impl Builder {
             section: Section::None,
             current_defaults: None,
             by_name: HashMap::new(),
+            env: Env::empty(),
         }
     }
 }
@@ -112,7 +115,10 @@ pub fn parse_paths(
             }
         };
         let name = path.display().to_string();
-        let text = sources.get(file).map(|f| f.text.as_str()).unwrap_or_default();
+        let text = sources
+            .get(file)
+            .map(|f| f.text.as_str())
+            .unwrap_or_default();
         b.file(file, &name, text, env, diags);
     }
     let mut config = b.config;
@@ -182,8 +188,11 @@ impl Builder {
     /// Reads one file's lines. Every file starts outside any section, as in HAProxy.
     fn file(&mut self, file: FileId, name: &str, text: &str, env: &Env, diags: &mut Diagnostics) {
         self.section = Section::None;
+        self.env = env.clone();
         for line in &lexer::tokenize_file(file, name, text, env, diags) {
-            self.line(Args::new(file, line.line, &line.words), diags);
+            let expanded = expand_address_vars(&line.words, &self.env);
+            let words = expanded.as_deref().unwrap_or(&line.words);
+            self.line(Args::new(file, line.line, words), diags);
         }
     }
 
@@ -465,6 +474,46 @@ fn defaults_scratch(d: &Defaults) -> Proxy {
     new_proxy(ProxyKind::Listen, name, None, d.span, d.settings.clone())
 }
 
+/// HAProxy's address parser expands `$NAME` and `${NAME}` itself, even outside quotes
+/// (`bind $ADDR:8080`); an unset variable expands to nothing. Returns the line's words with
+/// the address of a `bind` or `server` line expanded, or `None` when there is nothing to do.
+fn expand_address_vars(words: &[lexer::Word], env: &Env) -> Option<Vec<lexer::Word>> {
+    let at = match words.first().map(|w| w.text.as_str()) {
+        Some("bind") => 1,
+        Some("server") => 2,
+        _ => return None,
+    };
+    let word = words.get(at).filter(|w| w.text.contains('$'))?;
+    let mut out = String::new();
+    let mut rest = word.text.as_str();
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, tail) = if let Some(braced) = after.strip_prefix('{') {
+            match braced.find('}') {
+                Some(end) => (&braced[..end], &braced[end + 1..]),
+                None => ("", after),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        if name.is_empty() {
+            out.push('$');
+            rest = after;
+            continue;
+        }
+        out.push_str(env.get(name).unwrap_or(""));
+        rest = tail;
+    }
+    out.push_str(rest);
+    let mut v = words.to_vec();
+    v[at].text = out;
+    Some(v)
+}
+
 /// Every keyword rsproxy knows in haproxy.cfg, by where it is used, with its support status:
 /// the source of the README's supported-keyword table.
 pub fn keyword_table() -> Vec<(String, &'static str, Support)> {
@@ -519,4 +568,74 @@ pub fn parse_str(text: &str, env: &Env) -> (Config, Diagnostics, SourceMap) {
     let mut config = b.config;
     validate::validate(&mut config, &mut diags);
     (config, diags, sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<lexer::Word> {
+        s.split_whitespace()
+            .enumerate()
+            .map(|(i, w)| lexer::Word {
+                text: w.into(),
+                col: i as u32 + 1,
+            })
+            .collect()
+    }
+
+    /// Checked against haproxy 2.6.12: `bind $A:8080` binds 127.0.0.1 with A set and all
+    /// addresses with A unset; `${A}` works in a server address too.
+    #[test]
+    fn addresses_expand_variables_even_unquoted() {
+        let env = Env::empty().with("A", "127.0.0.1");
+        let got = |s: &str, env: &Env| {
+            expand_address_vars(&words(s), env)
+                .map(|w| w.iter().map(|w| w.text.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            got("bind $A:8080", &env),
+            Some(vec!["bind".into(), "127.0.0.1:8080".into()])
+        );
+        assert_eq!(
+            got("server s ${A}:80 check", &env).map(|w| w[2].clone()),
+            Some("127.0.0.1:80".into())
+        );
+        assert_eq!(
+            got("bind $A:8080", &Env::empty()).map(|w| w[1].clone()),
+            Some(":8080".into())
+        );
+        assert_eq!(got("bind :80", &env), None);
+        assert_eq!(got("acl x $A", &env), None);
+    }
+
+    #[test]
+    fn a_directory_is_read_in_byte_order_and_sections_end_with_files() {
+        let dir = std::env::temp_dir().join(format!("rsproxy-dir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("b.cfg"), "  timeout client 5s\n").unwrap();
+        std::fs::write(dir.join("a.cfg"), "defaults\n  mode http\n").unwrap();
+        std::fs::write(dir.join(".hidden.cfg"), "bogus\n").unwrap();
+        std::fs::write(dir.join("notes.txt"), "bogus\n").unwrap();
+        let mut sources = SourceMap::new();
+        let mut diags = Diagnostics::new();
+        parse_paths(&[dir.clone()], &Env::empty(), &mut sources, &mut diags);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let errs: Vec<_> = diags
+            .errors()
+            .map(|d| (sources.name(d.span.file), d.span.line, d.message.clone()))
+            .collect();
+        // b.cfg starts outside any section, as in HAProxy; the hidden and .txt files are not read.
+        assert!(
+            errs.iter()
+                .any(|(f, l, m)| f.ends_with("b.cfg") && *l == 1 && m.contains("out of section")),
+            "{errs:?}"
+        );
+        assert!(
+            !errs
+                .iter()
+                .any(|(f, _, _)| f.contains("hidden") || f.contains("notes")),
+            "{errs:?}"
+        );
+    }
 }
