@@ -520,6 +520,18 @@ pub fn tokenize_file(
     };
     let mut out = Vec::new();
     let mut section = String::new();
+    // HAProxy 2.6 refuses a file whose last line has no line feed (it may be truncated).
+    if !text.is_empty() && !text.ends_with('\n') {
+        let last = text.split('\n').count() as u32;
+        let position = text.rsplit('\n').next().map(|l| l.len() + 1).unwrap_or(1);
+        t.error(
+            last,
+            1,
+            format!(
+                "Missing LF on last line, file might have been truncated at position {position}."
+            ),
+        );
+    }
     for (index, raw) in text.split('\n').enumerate() {
         let line = col_of(index);
         let ctx = LineContext {

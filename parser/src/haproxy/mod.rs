@@ -17,6 +17,7 @@ pub mod cond;
 pub mod global;
 pub mod kw;
 pub mod lexer;
+pub mod logformat;
 pub mod options;
 pub mod proxy;
 pub mod rules;

@@ -7,7 +7,7 @@
 
 use super::kw::{self, Args, Support, TimeUnit};
 use super::options::{self, Caps};
-use super::{acl, bind, did_you_mean, global, rules, server};
+use super::{acl, bind, did_you_mean, global, logformat, rules, server};
 use crate::ir::haproxy::{
     Acl, AclRef, BackendRef, Balance, Condition, Cookie, CookieMode, ErrorFile, HashFunction,
     HashMethod, HashType, HttpCheckMatch, HttpCheckRule, HttpReuse, Mode, OptionSetting, Proxy,
@@ -111,8 +111,11 @@ static KEYWORDS: &[Keyword] = &[
         if a.len() != 2 {
             return d.push(a.error(
                 0,
-                "'log-format' expects one argument (use quotes around a format with spaces).",
+                "log-format expects only one argument, don't forget to escape spaces!",
             ));
+        }
+        if let Err(e) = logformat::check(a.at(1)) {
+            return d.push(a.error(1, format!("failed to parse log-format : {e}")));
         }
         p.settings.log_format = Some(Spanned::new(a.at(1).to_string(), a.span(1)));
     }),
