@@ -1799,17 +1799,18 @@ pub fn parse_condition_warn(
     args: Args,
     warnings: &mut Vec<Diagnostic>,
 ) -> Result<Condition, Diagnostic> {
-    let unless =
-        match args.at(0) {
-            "if" => false,
-            "unless" => true,
-            other => return Err(args.error(
+    let unless = match args.at(0) {
+        "if" => false,
+        "unless" => true,
+        other => {
+            return Err(args.error(
                 0,
                 format!(
                     "expects either 'if' or 'unless' followed by a condition but found '{other}'."
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let mut any_of: Vec<Vec<CondTerm>> = Vec::new();
     let mut group: Vec<CondTerm> = Vec::new();
     let mut negated = false;
