@@ -1377,7 +1377,7 @@ fn pattern_error(method: MatchMethod, p: &str, after_op: bool) -> Option<String>
         M::Int | M::Len => int_pattern_error(p, after_op),
         M::Ip if !is_ip_pattern(p) => Some(format!("'{p}' is not a valid IPv4 or IPv6 address")),
         M::Reg => check_regex(p).err(),
-        M::Bin if p.len() % 2 != 0 => Some("an even number of hex digit is expected".into()),
+        M::Bin if p.len() & 1 != 0 => Some("an even number of hex digit is expected".into()),
         M::Bin => p
             .chars()
             .find(|c| !c.is_ascii_hexdigit())
@@ -1578,6 +1578,10 @@ fn counted_quantifier(s: &str) -> Option<usize> {
     (!a.is_empty() && digits(a) && digits(b)).then_some(end + 1)
 }
 
+/// One pattern to check: its text, its file and line when it came from `-f`, and the
+/// word to blame.
+type PatternSource = (String, Option<(String, usize)>, usize);
+
 /// Parses `-m` method names.
 pub fn match_method(name: &str) -> Option<MatchMethod> {
     Some(match name {
@@ -1685,7 +1689,7 @@ pub fn parse_acl_expr_warn(
         }
     };
     // Patterns from files first (with their file and line), then those on the line.
-    let mut sources: Vec<(String, Option<(String, usize)>, usize)> = file_patterns
+    let mut sources: Vec<PatternSource> = file_patterns
         .into_iter()
         .map(|(path, line, p, at)| (p, Some((path, line)), at))
         .collect();

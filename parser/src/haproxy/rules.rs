@@ -440,10 +440,8 @@ fn parse_reply(rule: &Rule, cur: &mut usize, kind: ReplyKind) -> Result<Reply, D
                 };
                 let v = v.to_string();
                 match w {
-                    "file" | "lf-file" => {
-                        if std::fs::read(&v).is_err() {
-                            return Err(rule.error(*cur + 1, format!("error opening file '{v}'.")));
-                        }
+                    "file" | "lf-file" if std::fs::read(&v).is_err() => {
+                        return Err(rule.error(*cur + 1, format!("error opening file '{v}'.")));
                     }
                     "errorfile" => match std::fs::read(&v) {
                         Err(_) => {
@@ -872,10 +870,8 @@ pub fn check_log_format(fmt: &str) -> Result<(), String> {
             continue;
         }
         let start = i + 1;
-        let Some(len) = fmt[start..].find(']') else {
-            return Err(format!("missing ']' after '{}'.", &fmt[start..]));
-        };
-        let expr = &fmt[start..start + len];
+        let close = fmt[start..].find(']');
+        let expr = &fmt[start..start + close.unwrap_or(fmt.len() - start)];
         match parse_sample(expr, SampleContext::Expr) {
             Err(m) => {
                 return Err(format!(
@@ -891,6 +887,9 @@ pub fn check_log_format(fmt: &str) -> Result<(), String> {
                 }
             }
         }
+        let Some(len) = close else {
+            return Err(format!("missing ']' after '{expr}'."));
+        };
         i = start + len + 1;
     }
     Ok(())
@@ -1027,4 +1026,304 @@ fn parse_redirect_words(args: Args, cur: &mut usize) -> Result<Redirect, Diagnos
         clear_cookie,
         cond: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::haproxy::acl::tests::words;
+    use crate::FileId;
+
+    /// Parses `http-request ...`, `http-response ...` or `redirect ...`; errors give the
+    /// index of the offending word in the whole line and the message.
+    fn rule(line: &str) -> Result<HttpRule, (usize, String)> {
+        let ws = words(line);
+        let args = Args::new(FileId(0), 1, &ws);
+        let r = match ws[0].text.as_str() {
+            "http-request" => parse_http_request(args.from(1)),
+            "http-response" => parse_http_response(args.from(1)),
+            "redirect" => parse_redirect(args.from(1)).map(|r| HttpRule {
+                span: args.span(0),
+                action: HttpAction::Redirect(Box::new(r)),
+                cond: None,
+            }),
+            other => panic!("not a rule: {other}"),
+        };
+        r.map_err(|d| {
+            (
+                ws.iter()
+                    .position(|w| w.col == d.span.col)
+                    .unwrap_or(ws.len()),
+                d.message,
+            )
+        })
+    }
+
+    fn action(line: &str) -> HttpAction {
+        rule(line)
+            .unwrap_or_else(|e| panic!("{line}: {e:?}"))
+            .action
+    }
+
+    // Every verdict below was checked with `haproxy -c` 2.6.12 (the line in a frontend with
+    // `mode http`).
+    #[test]
+    fn valid_rules_give_actions() {
+        let cases: &[&str] = &[
+            "http-request allow",
+            "http-request allow if TRUE",
+            "http-request deny",
+            "http-request deny deny_status 403",
+            "http-request deny status 200",
+            "http-request deny deny_status 403 content-type text/plain string hello",
+            "http-request tarpit deny_status 500",
+            "http-request auth",
+            "http-request auth realm foo",
+            "http-request return",
+            "http-request return status 200 content-type text/plain string ok hdr X-A b",
+            "http-request return status 599",
+            "http-request return status 200 content-type a/b file /etc/hostname",
+            "http-request return status 403 content-type text/html lf-string <h1>%[path]</h1>",
+            "http-request set-header X y",
+            "http-request set-header X-Real-IP %[src]",
+            "http-request set-header X %[path,lower]x%%y",
+            "http-request set-header X %{+Q}[path]",
+            "http-request add-header X y if TRUE",
+            "http-request del-header X -m beg",
+            "http-request del-header X -m reg",
+            "http-request replace-header X a b",
+            "http-request replace-value X a b",
+            "http-request set-path /x",
+            "http-request set-pathq /x",
+            "http-request set-query x",
+            "http-request set-uri %[url,regsub(^/a,/b)]",
+            "http-request set-method GET",
+            "http-request replace-path a b",
+            "http-request replace-uri ^/old/(.*) /new/\\1",
+            "http-request set-var(txn.foo) str(x),lower",
+            "http-request set-var(sess.x) int(1) if TRUE",
+            "http-request unset-var(txn.foo)",
+            "http-request capture req.hdr(host) len 10",
+            "http-request set-log-level silent",
+            "http-request use-service prometheus-exporter",
+            "http-request redirect scheme https code 301 if !{ ssl_fc }",
+            "http-request allow if",
+            "http-response set-status 200",
+            "http-response set-status 503 reason Down",
+            "http-response capture res.hdr(x) id 0",
+            "http-response replace-header Set-Cookie (.*) \\1;Secure",
+            "redirect location /x code 308 drop-query append-slash set-cookie A=b",
+            "redirect scheme https if !{ ssl_fc }",
+            "redirect location /x if",
+        ];
+        for line in cases {
+            rule(line).unwrap_or_else(|e| panic!("{line}: {e:?}"));
+        }
+    }
+
+    #[test]
+    fn actions_carry_their_arguments() {
+        assert!(matches!(
+            action("http-request deny deny_status 429"),
+            HttpAction::Deny {
+                status: Some(429),
+                content: None
+            }
+        ));
+        assert!(matches!(
+            action("http-request deny content-type text/plain string no"),
+            HttpAction::Return {
+                status: 403,
+                content: Some(ReturnContent::String(_)),
+                ..
+            }
+        ));
+        let HttpAction::Return {
+            status,
+            content_type,
+            headers,
+            ..
+        } = action("http-request return status 201 content-type a/b string ok hdr X-A b hdr X-B c")
+        else {
+            panic!()
+        };
+        assert_eq!((status, content_type.as_deref()), (201, Some("a/b")));
+        assert_eq!(
+            headers,
+            vec![("X-A".into(), "b".into()), ("X-B".into(), "c".into())]
+        );
+        let HttpAction::SetVar { scope, name, expr } =
+            action("http-request set-var(txn.a.b) req.hdr(host),lower")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (scope, name.as_str(), expr.as_str()),
+            (VarScope::Txn, "a.b", "req.hdr(host),lower")
+        );
+        assert!(matches!(
+            action("http-request del-header X -m sub"),
+            HttpAction::DelHeader {
+                method: Some(MatchMethod::Sub),
+                ..
+            }
+        ));
+        assert!(matches!(
+            action("http-request capture path len 64"),
+            HttpAction::Capture {
+                len: Some(64),
+                id: None,
+                ..
+            }
+        ));
+        let HttpAction::Redirect(r) = action("redirect prefix /p code 301 drop-query if TRUE")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (r.kind, r.target.as_str(), r.code, r.drop_query),
+            (RedirectKind::Prefix, "/p", 301, true)
+        );
+        assert!(r.cond.is_some());
+        let r = rule("http-request redirect location /x if TRUE").unwrap();
+        assert!(r.cond.is_some(), "the condition belongs to the rule");
+        let HttpAction::Redirect(r) = r.action else {
+            panic!()
+        };
+        assert_eq!(r.code, 302);
+    }
+
+    #[test]
+    fn invalid_rules_fail_at_the_right_word() {
+        const R: &str = "error detected while parsing 'http-request";
+        let cases: &[(&str, usize, String)] = &[
+            ("http-request allow foo", 2, "'http-request allow' expects either 'if' or 'unless' followed by a condition but found 'foo'.".into()),
+            ("http-request deny deny_status 999", 3, format!("{R} deny' rule : Unexpected status code '999'.")),
+            ("http-request deny deny_status 199", 3, format!("{R} deny' rule : Unexpected status code '199'.")),
+            ("http-request deny deny_status 599", 3, format!("{R} deny' rule : status code '599' not handled by default with 'default-errorfiles' argument..")),
+            ("http-request deny deny_status", 2, format!("{R} deny' rule : 'status' expects <status_code> as argument.")),
+            ("http-request deny string hello", 2, format!("{R} deny' rule : a content type must be defined when non-empty payload is configured.")),
+            ("http-request auth realm", 2, format!("{R} auth' rule : missing realm value.")),
+            ("http-request auth foo", 2, "'http-request auth' expects either 'if' or 'unless' followed by a condition but found 'foo'.".into()),
+            ("http-request return status 99", 3, format!("{R} return' rule : Unexpected status code '99'.")),
+            ("http-request return status 204 content-type t/p string x", 3, format!("{R} return' rule : No body expected for 204 responses.")),
+            ("http-request return status 200 content-type t/p file /nonexistent", 7, format!("{R} return' rule : error opening file '/nonexistent'.")),
+            ("http-request return status 200 content-type a/b string x string y", 8, format!("{R} return' rule : unexpected 'string' argument, 'string' already defined.")),
+            ("http-request return status 200 hdr X", 4, format!("{R} return' rule : 'hdr' expects <name> and <value> as arguments.")),
+            ("http-request set-header X", 3, format!("{R} set-header' rule : expects exactly 2 arguments.")),
+            ("http-request set-header X y z", 4, "'http-request set-header' expects either 'if' or 'unless' followed by a condition but found 'z'.".into()),
+            ("http-request set-header X %[nope]", 3, format!("{R} set-header' rule : failed to parse sample expression <nope]> : unknown fetch method 'nope'.")),
+            ("http-request set-header X %[path_beg]", 3, format!("{R} set-header' rule : failed to parse sample expression <path_beg]> : unknown fetch method 'path_beg'.")),
+            ("http-request set-header X %[req.hdr(", 3, format!("{R} set-header' rule : failed to parse sample expression <req.hdr(> : fetch method 'req.hdr' : expected ')'.")),
+            ("http-request set-header X %[path", 3, format!("{R} set-header' rule : missing ']' after 'path'.")),
+            ("http-request del-header", 2, format!("{R} del-header' rule : expects at least 1 argument.")),
+            ("http-request del-header X -m dom", 4, format!("{R} del-header' rule : -m with unsupported matching method 'dom'.")),
+            ("http-request del-header X -m", 3, format!("{R} del-header' rule : -m flag expects exactly 1 argument.")),
+            ("http-request replace-header X a", 4, format!("{R} replace-header' rule : expects exactly 3 arguments.")),
+            ("http-request replace-header X (a b", 3, format!("{R} replace-header' rule : regex '(a' is invalid (error=missing closing parenthesis, erroffset=2).")),
+            ("http-request set-path", 2, format!("{R} set-path' rule : expects exactly 1 argument <format>.")),
+            ("http-request set-path /x y", 3, format!("{R} set-path' rule : expects exactly 1 argument <format>.")),
+            ("http-request replace-path a", 3, format!("{R} replace-path' rule : expects exactly 2 arguments <match-regex> and <replace-format>.")),
+            ("http-request replace-uri (a b", 2, format!("{R} replace-uri' rule : failed to parse the regex : regex '(a' is invalid (error=missing closing parenthesis, erroffset=2).")),
+            ("http-request set-var(txn.foo) nope", 2, format!("{R} set-var(txn.foo)' rule : unknown fetch method 'nope'.")),
+            ("http-request set-var(txn.foo)", 2, format!("{R} set-var(txn.foo)' rule : missing fetch method.")),
+            ("http-request set-var(foo) str(x)", 1, format!("{R} set-var(foo)' rule : invalid variable name 'foo'. A variable name must be start by its scope. The scope can be 'proc', 'sess', 'txn', 'req', 'res' or 'check'.")),
+            ("http-request set-var(txn.foo str(x)", 1, format!("{R} set-var(txn.foo' rule : incomplete argument after action 'set-var(txn.foo'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'.")),
+            ("http-request set-var txn.foo", 1, format!("{R} set-var' rule : invalid or incomplete action 'set-var'. Expects 'set-var(<var-name>)', 'set-var-fmt(<var-name>)' or 'unset-var(<var-name>)'.")),
+            ("http-request set-var(txn.x) path foo", 3, "'http-request set-var(txn.x)' expects either 'if' or 'unless' followed by a condition but found 'foo'.".into()),
+            ("http-request capture req.hdr(host)", 3, format!("{R} capture' rule : expects <expression> [ 'len' <length> | id <idx> ].")),
+            ("http-request capture req.hdr(host) len x", 4, format!("{R} capture' rule : length must be > 0.")),
+            ("http-request capture nope len 10", 2, format!("{R} capture' rule : unknown fetch method 'nope'.")),
+            ("http-request capture path foo 10", 3, format!("{R} capture' rule : expects 'len' or 'id', found 'foo'.")),
+            ("http-request capture path id 1 len 3", 5, "'http-request capture' expects either 'if' or 'unless' followed by a condition but found 'len'.".into()),
+            ("http-response capture res.hdr(x) len 10", 3, "error detected while parsing 'http-response capture' rule : expects 'id', found 'len'.".into()),
+            ("http-request set-log-level foo", 2, format!("{R} set-log-level' rule : expects exactly 1 argument (log level name or 'silent').")),
+            ("http-request use-service foo", 2, format!("{R} use-service' rule : 'foo' unknown service name..")),
+            ("http-response set-status 99", 2, "error detected while parsing 'http-response set-status' rule : expects an integer status code between 100 and 999.".into()),
+            ("http-response set-status", 2, "error detected while parsing 'http-response set-status' rule : expects 1 argument: <status>; or 3 arguments: <status> reason <fmt>.".into()),
+            ("http-request deny if { xyz }", 4, "error detected while parsing an 'http-request deny' condition : unknown fetch method 'xyz' in ACL expression 'xyz'.".into()),
+            ("http-request deny if {", 3, "error detected while parsing an 'http-request deny' condition : missing closing '}' in condition.".into()),
+            ("http-request redirect location /x code 305", 5, format!("{R} redirect' rule : 'code': unsupported HTTP code '305' (must be one of 301, 302, 303, 307 or 308).")),
+            ("http-request redirect", 2, format!("{R} redirect' rule : redirection type expected ('prefix', 'location', or 'scheme').")),
+            ("redirect", 0, "redirection type expected ('prefix', 'location', or 'scheme').".into()),
+            ("redirect location", 1, "missing argument for 'location'.".into()),
+            ("redirect location /x code", 3, "missing argument for 'code'.".into()),
+            ("redirect location /x code abc", 4, "'code': unsupported HTTP code 'abc' (must be one of 301, 302, 303, 307 or 308).".into()),
+            ("redirect location /x set-cookie", 3, "missing argument for 'set-cookie'.".into()),
+            ("redirect foo /x", 1, "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was 'foo').".into()),
+            ("redirect location /x keep-query", 3, "expects 'code', 'prefix', 'location', 'scheme', 'set-cookie', 'clear-cookie', 'drop-query', 'ignore-empty' or 'append-slash' (was 'keep-query').".into()),
+            ("redirect location /x if { xyz }", 5, "error in condition: unknown fetch method 'xyz' in ACL expression 'xyz'.".into()),
+            // rsproxy's own: recognised actions and options it does not carry out.
+            ("http-request track-sc0 src", 1, "'http-request track-sc0' is recognised but not supported by rsproxy yet".into()),
+            ("http-request sc-inc-gpc0(0)", 1, "'http-request sc-inc-gpc0' is recognised but not supported by rsproxy yet".into()),
+            ("http-request lua.foo", 1, "'http-request lua.foo' is recognised but not supported by rsproxy yet".into()),
+            ("http-response cache-store c", 1, "'http-response cache-store' is recognised but not supported by rsproxy yet".into()),
+            ("redirect location /x ignore-empty", 3, "'redirect ignore-empty' is recognised but not supported by rsproxy yet".into()),
+        ];
+        for (line, at, msg) in cases {
+            assert_eq!(rule(line).err(), Some((*at, msg.clone())), "{line}");
+        }
+    }
+
+    #[test]
+    fn unknown_actions_list_the_table_and_suggest() {
+        let (at, msg) = rule("http-request alow").unwrap_err();
+        assert_eq!(at, 1);
+        assert!(
+            msg.starts_with(
+                "'http-request' expects 'wait-for-handshake', 'ot-group', 'set-log-level',"
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with(", 'set-priority-offset', but got 'alow'. Did you mean 'allow' maybe ?"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("'track-sc(*)'") && !msg.contains("lua."),
+            "{msg}"
+        );
+        // Nothing after the keyword: `Args::from` of an empty tail keeps no position, so the
+        // span falls back to column 1 (the line's start, still the right line).
+        let (at, msg) = rule("http-request").unwrap_err();
+        assert_eq!(at, 0);
+        assert!(msg.ends_with("but got '' (missing argument)."), "{msg}");
+        let (_, msg) = rule("http-response bogus").unwrap_err();
+        assert!(
+            msg.starts_with("'http-response' expects 'ot-group', 'set-log-level', 'set-nice', "),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("'set-mark', 'set-tos', 'silent-drop', but got 'bogus'."),
+            "{msg}"
+        );
+        // set-status is a response action only.
+        // (HAProxy also suggests 'set-dst' here; `best_match` finds nothing that close.)
+        let (_, msg) = rule("http-request set-status 200").unwrap_err();
+        assert!(msg.contains("but got 'set-status'."), "{msg}");
+    }
+
+    #[test]
+    fn log_format_samples_are_checked() {
+        assert_eq!(
+            check_log_format("plain %% text %[src] %{+Q}[req.hdr(host),lower] %ci"),
+            Ok(())
+        );
+        assert!(check_log_format("%[nope]").is_err());
+        assert!(check_log_format("%[path").is_err());
+    }
+
+    #[test]
+    fn tables_are_unique() {
+        for table in [HTTP_REQUEST_ACTIONS, HTTP_RESPONSE_ACTIONS] {
+            let mut names: Vec<_> = table.iter().map(|a| a.name).collect();
+            let n = names.len();
+            names.sort();
+            names.dedup();
+            assert_eq!(n, names.len());
+            assert!(table
+                .iter()
+                .all(|a| a.parse.is_some() == (a.support == Support::Yes)));
+        }
+    }
 }
