@@ -493,7 +493,6 @@ enum Branch {
 #[derive(Clone, Copy)]
 struct Block {
     line: u32,
-    col: u32,
     branch: Branch,
     has_else: bool,
 }
@@ -637,7 +636,6 @@ impl Tokenizer<'_> {
                 };
                 self.blocks.push(Block {
                     line,
-                    col,
                     branch,
                     has_else: false,
                 });

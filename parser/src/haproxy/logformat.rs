@@ -5,6 +5,8 @@
 //! `fmt = { literal | "%%" | "%" [ "{" flags "}" ] ( var | "[" sample "]" ) }`
 //! where `var` is a run of ASCII letters naming one of HAProxy's log variables.
 
+use super::acl;
+
 /// HAProxy 2.6's log-format variables (configuration manual, section 8.2.6).
 pub const VARIABLES: &[&str] = &[
     "B", "CC", "CS", "H", "HM", "HP", "HPO", "HQ", "HU", "HV", "ID", "ST", "T", "TR", "Ta", "Tc",
@@ -53,15 +55,23 @@ pub fn check(fmt: &str) -> Result<(), String> {
         }
         if b.get(i) == Some(&b'[') {
             let inner = &fmt[i + 1..];
-            match inner.find(']') {
-                Some(0) => {
-                    return Err(
-                        "failed to parse sample expression <]> : missing fetch method.".into(),
-                    )
-                }
-                Some(end) => i += end + 2,
-                None => return Err(format!("missing ']' after '{inner}'.")),
+            let Some(end) = sample_end(inner) else {
+                // HAProxy parses the expression first, so its error comes before this one.
+                acl::parse_sample(inner, acl::SampleContext::Expr)
+                    .map_err(|m| format!("failed to parse sample expression <{inner}> : {m}."))?;
+                return Err(format!("missing ']' after '{inner}'."));
+            };
+            if end == 0 {
+                return Err("failed to parse sample expression <]> : missing fetch method.".into());
             }
+            let parsed = acl::parse_sample(&inner[..end], acl::SampleContext::Expr)
+                .map_err(|m| format!("failed to parse sample expression <{inner}> : {m}."))?;
+            if let Some(what) = parsed.unsupported.first() {
+                return Err(format!(
+                    "'{what}' is recognised but not supported by rsproxy yet"
+                ));
+            }
+            i += end + 2;
             continue;
         }
         let start = i;
@@ -85,6 +95,21 @@ pub fn check(fmt: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Where the sample expression at the start of `s` ends: the first `]` outside converter
+/// arguments (so `regsub(:[0-9]+$,)` stays whole).
+fn sample_end(s: &str) -> Option<usize> {
+    let mut depth = 0u32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ']' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +119,10 @@ mod tests {
     fn formats() {
         assert!(check("%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r").is_ok());
         assert!(check("100%% %[src] %[req.hdr(host),lower]").is_ok());
+        assert!(check("plain %% text %[src] %{+Q}[req.hdr(host),lower] %ci").is_ok());
+        assert!(check("%[req.hdr(host),lower,regsub(:[0-9]+$,)]").is_ok());
+        assert!(check("%[nope]").is_err());
+        assert!(check("%[path").is_err());
         assert_eq!(
             check("%ci %zz"),
             Err("no such format variable 'zz'. If you wanted to emit the '%' character verbatim, you need to use '%%'.".into())

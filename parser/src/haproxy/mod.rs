@@ -384,11 +384,15 @@ impl Builder {
             }
         }
         // Duplicate names among proxies sharing a capability.
-        if let Some(prev) = self.config.proxies.iter().find(|p| {
-            p.name.node == name
-                && ((p.kind.has_frontend() && kind.has_frontend())
-                    || (p.kind.has_backend() && kind.has_backend()))
-        }) {
+        let same_name = self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[]);
+        if let Some(prev) = same_name
+            .iter()
+            .filter_map(|&i| self.config.proxies.get(i))
+            .find(|p| {
+                (p.kind.has_frontend() && kind.has_frontend())
+                    || (p.kind.has_backend() && kind.has_backend())
+            })
+        {
             diags.push(args.error(
                 1,
                 format!(
@@ -433,7 +437,9 @@ impl Builder {
             args.line_span(),
             settings,
         ));
-        Section::Proxy(self.config.proxies.len() - 1)
+        let idx = self.config.proxies.len() - 1;
+        self.by_name.entry(name.to_string()).or_default().push(idx);
+        Section::Proxy(idx)
     }
 }
 

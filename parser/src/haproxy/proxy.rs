@@ -731,12 +731,7 @@ fn parse_cookie(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
             "'cookie' supports only one of 'rewrite', 'insert' or 'prefix'.",
         ));
     }
-    if c.nocache && c.mode != CookieMode::Insert || c.postonly && c.mode != CookieMode::Insert {
-        return d.push(a.error(
-            0,
-            "'cookie' : options 'nocache' and 'postonly' are only valid with 'insert'.",
-        ));
-    }
+    // HAProxy accepts 'nocache' and 'postonly' whatever the mode (they act with insert).
     p.settings.cookie = Some(Spanned::new(c, a.span(1)));
 }
 

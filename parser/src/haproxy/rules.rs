@@ -19,6 +19,7 @@
 
 use super::acl::{self, check_regex, parse_condition, parse_sample, SampleContext};
 use super::kw::{parse_uint, unsupported, Args, Support};
+use super::logformat;
 use crate::diag::best_match;
 use crate::ir::haproxy::{
     Condition, HttpAction, HttpRule, MatchMethod, Redirect, RedirectKind, ReturnContent, VarScope,
@@ -455,7 +456,7 @@ fn parse_reply(rule: &Rule, cur: &mut usize, kind: ReplyKind) -> Result<Reply, D
                         }
                         Ok(_) => {}
                     },
-                    "lf-string" => check_log_format(&v).map_err(|m| rule.error(*cur + 1, m))?,
+                    "lf-string" => logformat::check(&v).map_err(|m| rule.error(*cur + 1, m))?,
                     _ => {}
                 }
                 reply.content = Some(match w {
@@ -473,7 +474,7 @@ fn parse_reply(rule: &Rule, cur: &mut usize, kind: ReplyKind) -> Result<Reply, D
                 let (Some(n), Some(v)) = (args.get(*cur + 1), args.get(*cur + 2)) else {
                     return Err(rule.error(*cur, "'hdr' expects <name> and <value> as arguments."));
                 };
-                check_log_format(v).map_err(|m| rule.error(*cur + 2, m))?;
+                logformat::check(v).map_err(|m| rule.error(*cur + 2, m))?;
                 reply.headers.push((n.to_string(), v.to_string()));
                 *cur += 3;
             }
@@ -556,7 +557,7 @@ fn take<'a>(
 
 fn header_pair(rule: &Rule, cur: &mut usize) -> Result<(String, String), Diagnostic> {
     let w = take(rule, cur, 2, "expects exactly 2 arguments.")?;
-    check_log_format(w[1]).map_err(|m| rule.error(*cur - 1, m))?;
+    logformat::check(w[1]).map_err(|m| rule.error(*cur - 1, m))?;
     Ok((w[0].to_string(), w[1].to_string()))
 }
 
@@ -601,7 +602,7 @@ fn parse_del_header(rule: &Rule, cur: &mut usize) -> Result<HttpAction, Diagnost
 fn header_regex(rule: &Rule, cur: &mut usize) -> Result<(String, String, String), Diagnostic> {
     let w = take(rule, cur, 3, "expects exactly 3 arguments.")?;
     check_regex(w[1]).map_err(|m| rule.error(*cur - 2, format!("{m}.")))?;
-    check_log_format(w[2]).map_err(|m| rule.error(*cur - 1, m))?;
+    logformat::check(w[2]).map_err(|m| rule.error(*cur - 1, m))?;
     Ok((w[0].to_string(), w[1].to_string(), w[2].to_string()))
 }
 
@@ -635,7 +636,7 @@ fn one_format(rule: &Rule, cur: &mut usize) -> Result<String, Diagnostic> {
     if !rule.at_end(*cur) {
         return Err(rule.error(*cur, MSG));
     }
-    check_log_format(v).map_err(|m| rule.error(*cur - 1, m))?;
+    logformat::check(v).map_err(|m| rule.error(*cur - 1, m))?;
     Ok(v.to_string())
 }
 
@@ -660,7 +661,7 @@ fn regex_and_format(rule: &Rule, cur: &mut usize) -> Result<(String, String), Di
     let w = take(rule, cur, 2, MSG)?;
     check_regex(w[0])
         .map_err(|m| rule.error(*cur - 2, format!("failed to parse the regex : {m}.")))?;
-    check_log_format(w[1]).map_err(|m| rule.error(*cur - 1, m))?;
+    logformat::check(w[1]).map_err(|m| rule.error(*cur - 1, m))?;
     Ok((w[0].to_string(), w[1].to_string()))
 }
 
@@ -843,56 +844,6 @@ fn parse_use_service(rule: &Rule, cur: &mut usize) -> Result<HttpAction, Diagnos
         ));
     }
     Err(rule.error(*cur, format!("'{name}' unknown service name..")))
-}
-
-/// Checks the sample expressions of a log-format string (`%[expr]`, `%{flags}[expr]`).
-/// Other `%` variables are left to the log-format parser.
-pub fn check_log_format(fmt: &str) -> Result<(), String> {
-    let b = fmt.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'%' {
-            i += 1;
-            continue;
-        }
-        i += 1;
-        if b.get(i) == Some(&b'%') {
-            i += 1;
-            continue;
-        }
-        if b.get(i) == Some(&b'{') {
-            match fmt[i..].find('}') {
-                Some(k) => i += k + 1,
-                None => return Ok(()),
-            }
-        }
-        if b.get(i) != Some(&b'[') {
-            continue;
-        }
-        let start = i + 1;
-        let close = fmt[start..].find(']');
-        let expr = &fmt[start..start + close.unwrap_or(fmt.len() - start)];
-        match parse_sample(expr, SampleContext::Expr) {
-            Err(m) => {
-                return Err(format!(
-                    "failed to parse sample expression <{}> : {m}.",
-                    &fmt[start..]
-                ))
-            }
-            Ok(p) => {
-                if let Some(what) = p.unsupported.first() {
-                    return Err(format!(
-                        "'{what}' is recognised but not supported by rsproxy yet"
-                    ));
-                }
-            }
-        }
-        let Some(len) = close else {
-            return Err(format!("missing ']' after '{expr}'."));
-        };
-        i = start + len + 1;
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1301,16 +1252,6 @@ mod tests {
         // (HAProxy also suggests 'set-dst' here; `best_match` finds nothing that close.)
         let (_, msg) = rule("http-request set-status 200").unwrap_err();
         assert!(msg.contains("but got 'set-status'."), "{msg}");
-    }
-
-    #[test]
-    fn log_format_samples_are_checked() {
-        assert_eq!(
-            check_log_format("plain %% text %[src] %{+Q}[req.hdr(host),lower] %ci"),
-            Ok(())
-        );
-        assert!(check_log_format("%[nope]").is_err());
-        assert!(check_log_format("%[path").is_err());
     }
 
     #[test]
