@@ -1,0 +1,275 @@
+//! Whole-config checks of a keepalived IR: names resolve, nothing is defined twice, values
+//! agree with each other. Runs after every block was parsed; each diagnostic has the span of
+//! the offending word.
+//!
+//! Where keepalived `-t` reports a problem and exits non-zero, rsproxy reports an error
+//! (even when the running keepalived would "fix" it by truncating or clearing a setting), so
+//! `rsproxy --check` and `keepalived -t` agree in CI.
+
+use crate::diag::{best_match, Dialect, Diagnostic};
+use crate::ir::keepalived::{AuthType, Config, VrrpInstance, VrrpState, VrrpVersion};
+use crate::source::Span;
+use crate::Diagnostics;
+use std::collections::{HashMap, HashSet};
+
+pub fn validate(cfg: &Config, diags: &mut Diagnostics) {
+    let mut v = Validator { cfg, diags };
+    v.scripts();
+    v.instances();
+    v.sync_groups();
+}
+
+struct Validator<'a> {
+    cfg: &'a Config,
+    diags: &'a mut Diagnostics,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::error(Dialect::Keepalived, span, msg));
+    }
+    fn error_help(&mut self, span: Span, msg: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::error(Dialect::Keepalived, span, msg).with_help(help));
+    }
+    fn warning_help(&mut self, span: Span, msg: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::warning(Dialect::Keepalived, span, msg).with_help(help));
+    }
+    fn warning(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::warning(Dialect::Keepalived, span, msg));
+    }
+
+    fn scripts(&mut self) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        let cfg = self.cfg;
+        for s in &cfg.scripts {
+            if let Some(first) = seen.insert(&s.name.node, s.name.span) {
+                let _ = first;
+                self.error(s.name.span, format!("vrrp_script {} already defined", s.name.node));
+            }
+            match &s.script {
+                None => {
+                    self.error(s.name.span, format!("vrrp_script {}: no 'script' given", s.name.node));
+                }
+                Some(cmd) => {
+                    let words: Vec<&str> = cmd.node.split_whitespace().collect();
+                    let prog = words.first().map(|w| w.rsplit('/').next().unwrap_or(w)).unwrap_or("");
+                    let targets_haproxy = words.iter().skip(1).any(|w| *w == "haproxy");
+                    if matches!(prog, "killall" | "pidof" | "pgrep") && targets_haproxy {
+                        self.warning_help(
+                            cmd.span,
+                            format!(
+                                "vrrp_script {}: '{}' looks for a haproxy process, but in rsproxy's one-process mode the proxy is rsproxy itself, so this check will always fail",
+                                s.name.node, cmd.node
+                            ), "use 'track_process' on rsproxy, or remove this script: rsproxy already stops VRRP when its proxy is down");
+                    }
+                }
+            }
+        }
+        let uses_scripts = !cfg.scripts.is_empty()
+            || cfg.instances.iter().any(|i| notify_span(&i.notify).is_some())
+            || cfg.sync_groups.iter().any(|g| notify_span(&g.notify).is_some());
+        if uses_scripts && cfg.global_defs.enable_script_security.is_none() {
+            let span = cfg
+                .scripts
+                .first()
+                .map(|s| s.name.span)
+                .or_else(|| cfg.instances.iter().find_map(|i| notify_span(&i.notify)))
+                .or_else(|| cfg.sync_groups.iter().find_map(|g| notify_span(&g.notify)));
+            if let Some(span) = span {
+                self.warning_help(span, "scripts are run but 'enable_script_security' is not set in global_defs", "keepalived -t exits with status 6 (SECURITY VIOLATION) here; add enable_script_security and script_user to global_defs");
+            }
+        }
+    }
+
+    fn instances(&mut self) {
+        let cfg = self.cfg;
+        let mut names: HashSet<&str> = HashSet::new();
+        let mut vrids: HashMap<(String, u8, bool), &VrrpInstance> = HashMap::new();
+        for inst in &cfg.instances {
+            let name = inst.name.node.as_str();
+            if !names.insert(name) {
+                self.error(inst.name.span, format!("vrrp instance {name} already defined"));
+            }
+            self.instance(inst);
+            if let (Some(ifname), Some(vrid)) = (&inst.interface, &inst.virtual_router_id) {
+                let key = (ifname.node.clone(), vrid.node, inst.is_ipv6());
+                if let Some(other) = vrids.get(&key) {
+                    let disjoint_unicast = !inst.unicast_peers.is_empty()
+                        && !other.unicast_peers.is_empty()
+                        && !inst.unicast_peers.iter().any(|p| other.unicast_peers.iter().any(|q| q.addr == p.addr));
+                    if !disjoint_unicast {
+                        self.error(
+                            vrid.span,
+                            format!(
+                                "{} and {name} both use VRID {} with {} on interface {}",
+                                other.name.node,
+                                vrid.node,
+                                if inst.is_ipv6() { "IPv6" } else { "IPv4" },
+                                ifname.node
+                            ),
+                        );
+                    }
+                } else {
+                    vrids.insert(key, inst);
+                }
+            }
+        }
+    }
+
+    fn instance(&mut self, inst: &VrrpInstance) {
+        let cfg = self.cfg;
+        let name = inst.name.node.as_str();
+        if inst.interface.is_none() && inst.unicast_peers.is_empty() {
+            self.error_help(inst.name.span, format!("({name}) no 'interface' given"), "add 'interface IFNAME' (only unicast instances may omit it)");
+        }
+        if inst.virtual_router_id.is_none() {
+            self.error(inst.name.span, format!("({name}) the virtual router id must be set"));
+        }
+        if inst.virtual_ipaddress.is_empty() {
+            self.error(inst.name.span, format!("({name}) no virtual_ipaddress given"));
+        }
+        // Address family: that of the first VIP.
+        let v6 = inst.is_ipv6();
+        let family = |v6: bool| if v6 { "IPv6" } else { "IPv4" };
+        for vip in inst.virtual_ipaddress.iter().skip(1) {
+            if vip.addr.addr.is_ipv6() != v6 {
+                self.error_help(
+                    vip.span,
+                    format!("({name}) address family must match the VRRP instance ({}): {}", family(v6), vip.addr.addr),
+                "all virtual_ipaddress entries must be of one family; put the others in virtual_ipaddress_excluded or a second instance");
+            }
+        }
+        if let (Some(n6), Some(first)) = (inst.native_ipv6, inst.virtual_ipaddress.first()) {
+            if !first.addr.addr.is_ipv6() {
+                self.error(n6, format!("({name}) Cannot specify native_ipv6 with IPv4 addresses"));
+            }
+        }
+        if let Some(src) = &inst.unicast_src_ip {
+            if !inst.virtual_ipaddress.is_empty() && src.node.is_ipv6() != v6 {
+                self.error(src.span, format!("({name}) unicast_src_ip {} is not {}", src.node, family(v6)));
+            }
+        }
+        for p in &inst.unicast_peers {
+            if p.addr.is_ipv6() != v6 {
+                self.error(
+                    p.span,
+                    format!("({name}) unicast peer {} must be of the same family as the instance ({})", p.addr, family(v6)),
+                );
+            }
+        }
+        if let (Some(b), true) = (inst.unicast_peer_block, inst.unicast_peers.is_empty()) {
+            self.error_help(b, format!("({name}) unicast_peer lists no valid peer"), "keepalived silently falls back to multicast here; rsproxy refuses it");
+        }
+        // Version and advert interval.
+        let version = inst
+            .version
+            .as_ref()
+            .map(|v| v.node)
+            .or(cfg.global_defs.vrrp_version.as_ref().map(|v| v.node))
+            .unwrap_or(VrrpVersion::V2);
+        if let Some(adv) = &inst.advert_int {
+            if version == VrrpVersion::V2 && !v6 && adv.micros % 1_000_000 != 0 {
+                self.error_help(adv.span, format!("({name}) VRRPv2 advertisement interval {adv} must be a whole number of seconds"), "use 'version 3' for sub-second adverts");
+            }
+        }
+        // Authentication.
+        if let Some(auth) = &inst.authentication {
+            if let Some(t) = &auth.auth_type {
+                if t.node == AuthType::Ah {
+                    self.error_help(t.span, format!("({name}) auth_type AH (IPsec AH) is recognised but not supported by rsproxy"), "use 'auth_type PASS', or better no authentication (RFC 3768 removed it)");
+                }
+            }
+            match &auth.auth_pass {
+                Some(p) if p.node.len() > 8 => {
+                    self.error_help(p.span, format!("({name}) auth_pass is longer than 8 characters"), "keepalived truncates it to the first 8 and keepalived -t reports it; shorten it");
+                }
+                None => {
+                    self.error(auth.span, format!("({name}) authentication without auth_pass"));
+                }
+                _ => {}
+            }
+            if auth.auth_type.is_none() {
+                self.error(auth.span, format!("({name}) authentication without auth_type"));
+            }
+        }
+        if let (Some(np), Some(state)) = (inst.nopreempt, &inst.state) {
+            if state.node == VrrpState::Master {
+                self.error_help(np, format!("({name}) nopreempt will not work with initial state MASTER"), "keepalived clears nopreempt here; use 'state BACKUP' on every node with nopreempt");
+            }
+        }
+        if let (Some(pd), Some(state)) = (&inst.preempt_delay, &inst.state) {
+            if state.node == VrrpState::Master && pd.micros > 0 {
+                self.warning(pd.span, format!("({name}) preempt_delay has no effect with initial state MASTER"));
+            }
+        }
+        // References.
+        for r in &inst.track_script {
+            self.script_ref(name, r);
+        }
+        for r in &inst.track_file {
+            if !cfg.track_files.iter().any(|f| f.name.node == r.name.node) {
+                self.error(r.name.span, format!("({name}) track_file {} not found", r.name.node));
+            }
+        }
+        for r in &inst.track_process {
+            if !cfg.track_processes.iter().any(|p| p.name.node == r.name.node) {
+                self.error(r.name.span, format!("({name}) track_process {} not found", r.name.node));
+            }
+        }
+        for r in &inst.track_interface {
+            if r.name.node == "lo" {
+                self.error(r.name.span, format!("({name}) cannot track a loopback interface"));
+            }
+        }
+    }
+
+    fn script_ref(&mut self, owner: &str, r: &crate::ir::keepalived::TrackRef) {
+        let cfg = self.cfg;
+        if cfg.script(&r.name.node).is_none() {
+            let msg = format!("({owner}) track script {} not found", r.name.node);
+            match best_match(&r.name.node, cfg.scripts.iter().map(|s| s.name.node.as_str())) {
+                Some(m) => self.error_help(r.name.span, msg, format!("did you mean '{m}'?")),
+                None => self.error(r.name.span, msg),
+            }
+        }
+    }
+
+    fn sync_groups(&mut self) {
+        let cfg = self.cfg;
+        let mut in_group: HashMap<&str, &str> = HashMap::new();
+        let mut names: HashSet<&str> = HashSet::new();
+        for g in &cfg.sync_groups {
+            let gname = g.name.node.as_str();
+            if !names.insert(gname) {
+                self.error(g.name.span, format!("vrrp_sync_group {gname} already defined"));
+            }
+            let mut valid = 0;
+            for m in &g.members {
+                if cfg.instance(&m.node).is_none() {
+                    let msg = format!("Virtual router {} specified in sync group {gname} doesn't exist", m.node);
+                    match best_match(&m.node, cfg.instances.iter().map(|i| i.name.node.as_str())) {
+                        Some(b) => self.error_help(m.span, msg, format!("did you mean '{b}'?")),
+                        None => self.error(m.span, msg),
+                    }
+                    continue;
+                }
+                valid += 1;
+                if let Some(other) = in_group.insert(&m.node, gname) {
+                    self.error(m.span, format!("vrrp instance {} is already in sync group {other}", m.node));
+                }
+            }
+            if g.members.is_empty() {
+                self.error(g.name.span, format!("Sync group {gname} has no virtual routers"));
+            } else if valid == 1 {
+                self.error(g.name.span, format!("Sync group {gname} has only 1 virtual router - this probably isn't what you want"));
+            }
+            for r in &g.track_script {
+                self.script_ref(gname, r);
+            }
+        }
+    }
+}
+
+fn notify_span(n: &crate::ir::keepalived::Notify) -> Option<Span> {
+    [&n.master, &n.backup, &n.fault, &n.stop, &n.any].into_iter().flatten().map(|c| c.span).next()
+}
