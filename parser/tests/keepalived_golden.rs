@@ -88,6 +88,9 @@ fn every_keepalived_fixture_gets_the_expected_verdict_and_lines() {
                 (base, d.span.line)
             })
             .collect();
+        if expect.valid {
+            continue;
+        }
         for (file, line) in &expect.lines {
             if !named.iter().any(|(f, l)| f == file && l == line) {
                 failures.push(format!("{name}: no rsproxy error names {file}:{line}\n{rendered}"));

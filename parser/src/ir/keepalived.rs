@@ -301,13 +301,11 @@ impl VrrpInstance {
         }
     }
 
-    /// The address family of the instance: that of its first virtual address (IPv4 if none),
-    /// or IPv6 with `native_ipv6`.
+    /// The address family of the instance: IPv6 with `native_ipv6`, else that of its first
+    /// virtual address (IPv4 if none).
     pub fn is_ipv6(&self) -> bool {
-        match self.virtual_ipaddress.first() {
-            Some(vip) => vip.addr.addr.is_ipv6(),
-            None => self.native_ipv6.is_some(),
-        }
+        self.native_ipv6.is_some()
+            || self.virtual_ipaddress.first().is_some_and(|vip| vip.addr.addr.is_ipv6())
     }
 }
 

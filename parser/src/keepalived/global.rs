@@ -16,7 +16,6 @@ pub static TOP: &[Keyword<Config>] = &[
     kw("vrrp_sync_group", 1, 1, Braces::Required, vrrp::sync_group),
     kw("track_file", 1, 1, Braces::Required, vrrp::track_file),
     kw("vrrp_track_file", 1, 1, Braces::Required, vrrp::track_file),
-    kw("track_process", 1, 1, Braces::Required, vrrp::track_process),
     kw("vrrp_track_process", 1, 1, Braces::Required, vrrp::track_process),
     lvs("virtual_server"),
     lvs("virtual_server_group"),

@@ -42,8 +42,24 @@ pub fn parse_file(
 fn build(toks: &[lexer::Tok], diags: &mut Diagnostics) -> ir::keepalived::Config {
     let stmts = tree::build(toks, diags);
     let mut cfg = ir::keepalived::Config::default();
-    let mut ctx = Ctx { diags };
+    let mut ctx = Ctx { diags, pending: Vec::new() };
     dispatch(&mut ctx, "the top level", global::TOP, &stmts, &mut cfg);
+    for r in std::mem::take(&mut ctx.pending) {
+        let defined = match r.kind {
+            "track script" => cfg.script(&r.name.node).map(|s| s.name.span),
+            "track file" => cfg.track_files.iter().find(|f| f.name.node == r.name.node).map(|f| f.name.span),
+            _ => cfg.track_processes.iter().find(|p| p.name.node == r.name.node).map(|p| p.name.span),
+        };
+        if let Some(at) = defined {
+            let d = ctx
+                .error_diag(
+                    r.name.span,
+                    format!("({}) {} {} is used before it is defined (line {})", r.owner, r.kind, r.name.node, at.line),
+                )
+                .with_help("keepalived ignores a reference to a later definition; move the definition above its first use");
+            ctx.push(d);
+        }
+    }
     validate::validate(&cfg, diags);
     cfg
 }

@@ -34,9 +34,6 @@ impl Validator<'_> {
     fn warning_help(&mut self, span: Span, msg: impl Into<String>, help: impl Into<String>) {
         self.diags.push(Diagnostic::warning(Dialect::Keepalived, span, msg).with_help(help));
     }
-    fn warning(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::warning(Dialect::Keepalived, span, msg));
-    }
 
     fn scripts(&mut self) {
         let mut seen: HashMap<&str, Span> = HashMap::new();
@@ -131,17 +128,14 @@ impl Validator<'_> {
         // Address family: that of the first VIP.
         let v6 = inst.is_ipv6();
         let family = |v6: bool| if v6 { "IPv6" } else { "IPv4" };
-        for vip in inst.virtual_ipaddress.iter().skip(1) {
+        for vip in &inst.virtual_ipaddress {
             if vip.addr.addr.is_ipv6() != v6 {
+                let why = if inst.native_ipv6.is_some() { "native_ipv6 makes it IPv6" } else { "set by its first address" };
                 self.error_help(
                     vip.span,
-                    format!("({name}) address family must match the VRRP instance ({}): {}", family(v6), vip.addr.addr),
-                "all virtual_ipaddress entries must be of one family; put the others in virtual_ipaddress_excluded or a second instance");
-            }
-        }
-        if let (Some(n6), Some(first)) = (inst.native_ipv6, inst.virtual_ipaddress.first()) {
-            if !first.addr.addr.is_ipv6() {
-                self.error(n6, format!("({name}) Cannot specify native_ipv6 with IPv4 addresses"));
+                    format!("({name}) address family must match the VRRP instance ({}, {why}): {}", family(v6), vip.addr.addr),
+                    "all virtual_ipaddress entries must be of one family; put the others in virtual_ipaddress_excluded or a second instance",
+                );
             }
         }
         if let Some(src) = &inst.unicast_src_ip {
@@ -197,9 +191,15 @@ impl Validator<'_> {
                 self.error_help(np, format!("({name}) nopreempt will not work with initial state MASTER"), "keepalived clears nopreempt here; use 'state BACKUP' on every node with nopreempt");
             }
         }
-        if let (Some(pd), Some(state)) = (&inst.preempt_delay, &inst.state) {
-            if state.node == VrrpState::Master && pd.micros > 0 {
-                self.warning(pd.span, format!("({name}) preempt_delay has no effect with initial state MASTER"));
+        if let Some(pd) = &inst.preempt_delay {
+            if inst.nopreempt.is_some() {
+                self.error(pd.span, format!("({name}) preempt_delay is incompatible with nopreempt"));
+            } else if inst.state.as_ref().is_some_and(|s| s.node == VrrpState::Master) {
+                self.error_help(
+                    pd.span,
+                    format!("({name}) preempt_delay will not work with initial state MASTER"),
+                    "keepalived clears it here; use 'state BACKUP'",
+                );
             }
         }
         // References.
@@ -216,9 +216,19 @@ impl Validator<'_> {
                 self.error(r.name.span, format!("({name}) track_process {} not found", r.name.node));
             }
         }
+        let mut tracked: HashSet<&str> = HashSet::new();
         for r in &inst.track_interface {
             if r.name.node == "lo" {
                 self.error(r.name.span, format!("({name}) cannot track a loopback interface"));
+            } else if inst.interface.as_ref().is_some_and(|i| i.node == r.name.node) {
+                self.error_help(
+                    r.name.span,
+                    format!("({name}) track_interface {} is the instance's own interface", r.name.node),
+                    "the own interface is always tracked (unless dont_track_primary); remove this line",
+                );
+            }
+            if !tracked.insert(&r.name.node) {
+                self.error(r.name.span, format!("({name}) duplicate track_interface {}", r.name.node));
             }
         }
     }

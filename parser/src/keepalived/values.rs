@@ -13,6 +13,18 @@ use std::net::IpAddr;
 /// Where parse functions report.
 pub struct Ctx<'a> {
     pub diags: &'a mut Diagnostics,
+    /// References to a vrrp_script / track_file / vrrp_track_process not defined (yet) where
+    /// they are used: keepalived resolves them at that point, so a later definition does not
+    /// count. Checked once the whole file is read.
+    pub pending: Vec<PendingRef>,
+}
+
+/// A track reference not resolved when its block was read.
+pub struct PendingRef {
+    /// "track script", "track file", "track process".
+    pub kind: &'static str,
+    pub name: Spanned<String>,
+    pub owner: String,
 }
 
 impl Ctx<'_> {

@@ -1,12 +1,12 @@
 //! VRRP blocks: `vrrp_script`, `vrrp_instance` (with `authentication` and its address lists),
 //! `vrrp_sync_group`, `track_file`, `track_process`. Keyword tables and parse functions.
 
-use super::dispatch::{dispatch, kw, lvs, no_effect, unsupported, Braces, Keyword, Support, MANY};
+use super::dispatch::{dispatch, kw, lvs, no_effect, unsupported, Braces, Keyword, MANY};
 use super::global::version;
 use super::tree::Stmt;
-use super::values::Ctx;
+use super::values::{Ctx, PendingRef};
 use crate::ir::keepalived::{
-    AcceptMode, AddrScope, AuthType, Authentication, Config, Garp, InitFile, Notify, ParamMatch,
+    AcceptMode, AddrScope, AuthType, Authentication, Config, InitFile, ParamMatch,
     SyncGroup, TrackFile, TrackProcess, TrackRef, UnicastPeer, VirtualIp, VirtualRoute,
     VrrpInstance, VrrpScript, VrrpState,
 };
@@ -202,7 +202,22 @@ pub fn instance(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
     if let Some(b) = &st.block {
         dispatch(c, "vrrp_instance", VRRP_INSTANCE, &b.stmts, &mut inst);
     }
+    let owner = &inst.name.node;
+    unresolved(c, cfg, owner, &inst.track_script, &inst.track_file, &inst.track_process);
     cfg.instances.push(inst);
+}
+
+/// Records references not defined so far (see [`Ctx::pending`]).
+fn unresolved(c: &mut Ctx, cfg: &Config, owner: &str, scripts: &[TrackRef], files: &[TrackRef], procs: &[TrackRef]) {
+    for r in scripts.iter().filter(|r| cfg.script(&r.name.node).is_none()) {
+        c.pending.push(PendingRef { kind: "track script", name: r.name.clone(), owner: owner.to_string() });
+    }
+    for r in files.iter().filter(|r| !cfg.track_files.iter().any(|f| f.name.node == r.name.node)) {
+        c.pending.push(PendingRef { kind: "track file", name: r.name.clone(), owner: owner.to_string() });
+    }
+    for r in procs.iter().filter(|r| !cfg.track_processes.iter().any(|p| p.name.node == r.name.node)) {
+        c.pending.push(PendingRef { kind: "track process", name: r.name.clone(), owner: owner.to_string() });
+    }
 }
 
 /// The lines of a list block.
@@ -380,6 +395,10 @@ fn route(c: &mut Ctx, item: &Stmt) -> Option<Spanned<VirtualRoute>> {
             }
         }
     }
+    if r.dev.is_none() && !r.no_track {
+        c.error(item.keyword.span, "virtual_routes: cannot track a route with no 'dev' (add 'dev IF' or 'no_track')");
+        return None;
+    }
     match dest {
         Some(d) => {
             r.to = d;
@@ -488,6 +507,7 @@ pub fn sync_group(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
     if let Some(b) = &st.block {
         dispatch(c, "vrrp_sync_group", VRRP_SYNC_GROUP, &b.stmts, &mut g);
     }
+    unresolved(c, cfg, &g.name.node, &g.track_script, &g.track_file, &g.track_process);
     cfg.sync_groups.push(g);
 }
 
