@@ -24,10 +24,16 @@ fn run_keepalived(path: &Path, expect: &Expect) -> (bool, Vec<(String, u32)>, St
         cmd.env(k, v);
     }
     let out = cmd.output().expect("run keepalived");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut lines: Vec<(String, u32)> = Vec::new();
     for l in text.lines() {
-        let Some(rest) = l.strip_prefix('(') else { continue };
+        let Some(rest) = l.strip_prefix('(') else {
+            continue;
+        };
         let Some(end) = rest.find(')') else { continue };
         let inner = &rest[..end];
         let (file, num) = match inner.rsplit_once(": Line ") {
@@ -71,7 +77,11 @@ fn keepalived_still_agrees_with_the_fixtures_and_rsproxy_with_keepalived() {
         for (k, v) in &expect.env {
             env.set(k, v);
         }
-        let checked = check(&CheckInput { keepalived: Some(path.clone()), env, ..Default::default() });
+        let checked = check(&CheckInput {
+            keepalived: Some(path.clone()),
+            env,
+            ..Default::default()
+        });
         if checked.is_valid() != valid && expect.rsproxy_reason.is_none() {
             failures.push(format!(
                 "{name}: keepalived says {}, rsproxy says {} and the fixture gives no rsproxy-reason\n{}",
@@ -81,5 +91,10 @@ fn keepalived_still_agrees_with_the_fixtures_and_rsproxy_with_keepalived() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} fixture(s) failed:\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -18,7 +18,8 @@ struct Expect {
 
 fn read_expect(path: &Path) -> Expect {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (mut valid, mut rs_valid, mut lines, mut rs_lines, mut env) = (None, None, vec![], None, vec![]);
+    let (mut valid, mut rs_valid, mut lines, mut rs_lines, mut env) =
+        (None, None, vec![], None, vec![]);
     let locs = |v: &str| -> Vec<(String, u32)> {
         v.split_whitespace()
             .map(|t| {
@@ -28,7 +29,9 @@ fn read_expect(path: &Path) -> Expect {
             .collect()
     };
     for line in text.lines().take_while(|l| *l != "--- output") {
-        let Some((k, v)) = line.split_once(':') else { continue };
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
         let v = v.trim();
         match k {
             "verdict" => valid = Some(v == "valid"),
@@ -42,7 +45,11 @@ fn read_expect(path: &Path) -> Expect {
             _ => {}
         }
     }
-    Expect { valid: rs_valid.or(valid).expect("verdict"), lines: rs_lines.unwrap_or(lines), env }
+    Expect {
+        valid: rs_valid.or(valid).expect("verdict"),
+        lines: rs_lines.unwrap_or(lines),
+        env,
+    }
 }
 
 fn fixtures() -> Vec<PathBuf> {
@@ -60,21 +67,33 @@ fn fixtures() -> Vec<PathBuf> {
 fn every_keepalived_fixture_gets_the_expected_verdict_and_lines() {
     let mut failures = Vec::new();
     let all = fixtures();
-    assert!(all.len() >= 50, "expected at least 50 keepalived fixtures, found {}", all.len());
+    assert!(
+        all.len() >= 50,
+        "expected at least 50 keepalived fixtures, found {}",
+        all.len()
+    );
     for path in all {
         let expect = read_expect(&path.with_extension("expect"));
         let mut env = Env::empty();
         for (k, v) in &expect.env {
             env.set(k, v);
         }
-        let checked = check(&CheckInput { keepalived: Some(path.clone()), env, ..Default::default() });
+        let checked = check(&CheckInput {
+            keepalived: Some(path.clone()),
+            env,
+            ..Default::default()
+        });
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let rendered = checked.diagnostics.render(&checked.sources, 0, false);
         if checked.is_valid() != expect.valid {
             failures.push(format!(
                 "{name}: expected {}, rsproxy says {}\n{rendered}",
                 if expect.valid { "valid" } else { "invalid" },
-                if checked.is_valid() { "valid" } else { "invalid" }
+                if checked.is_valid() {
+                    "valid"
+                } else {
+                    "invalid"
+                }
             ));
             continue;
         }
@@ -84,7 +103,10 @@ fn every_keepalived_fixture_gets_the_expected_verdict_and_lines() {
             .filter(|d| d.severity == Severity::Error)
             .map(|d| {
                 let f = checked.sources.name(d.span.file);
-                let base = Path::new(&f).file_name().map(|b| b.to_string_lossy().to_string()).unwrap_or(f);
+                let base = Path::new(&f)
+                    .file_name()
+                    .map(|b| b.to_string_lossy().to_string())
+                    .unwrap_or(f);
                 (base, d.span.line)
             })
             .collect();
@@ -93,11 +115,18 @@ fn every_keepalived_fixture_gets_the_expected_verdict_and_lines() {
         }
         for (file, line) in &expect.lines {
             if !named.iter().any(|(f, l)| f == file && l == line) {
-                failures.push(format!("{name}: no rsproxy error names {file}:{line}\n{rendered}"));
+                failures.push(format!(
+                    "{name}: no rsproxy error names {file}:{line}\n{rendered}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} fixture(s) failed:\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 proptest! {

@@ -305,7 +305,10 @@ impl VrrpInstance {
     /// virtual address (IPv4 if none).
     pub fn is_ipv6(&self) -> bool {
         self.native_ipv6.is_some()
-            || self.virtual_ipaddress.first().is_some_and(|vip| vip.addr.addr.is_ipv6())
+            || self
+                .virtual_ipaddress
+                .first()
+                .is_some_and(|vip| vip.addr.addr.is_ipv6())
     }
 }
 

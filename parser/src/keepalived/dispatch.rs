@@ -54,32 +54,69 @@ pub const fn kw<T>(
     braces: Braces,
     parse: fn(&mut Ctx, &Stmt, &mut T),
 ) -> Keyword<T> {
-    Keyword { name, min_args, max_args, braces, support: Support::Supported, parse }
+    Keyword {
+        name,
+        min_args,
+        max_args,
+        braces,
+        support: Support::Supported,
+        parse,
+    }
 }
 
 /// A keyword accepted with a warning that it has no effect.
 pub const fn no_effect<T>(name: &'static str, min_args: u8, max_args: u8) -> Keyword<T> {
-    Keyword { name, min_args, max_args, braces: Braces::No, support: Support::NoEffect, parse: skip }
+    Keyword {
+        name,
+        min_args,
+        max_args,
+        braces: Braces::No,
+        support: Support::NoEffect,
+        parse: skip,
+    }
 }
 
 /// A keyword recognised but not carried out: an error.
 pub const fn unsupported<T>(name: &'static str) -> Keyword<T> {
-    Keyword { name, min_args: 0, max_args: MANY, braces: Braces::Any, support: Support::Unsupported, parse: skip }
+    Keyword {
+        name,
+        min_args: 0,
+        max_args: MANY,
+        braces: Braces::Any,
+        support: Support::Unsupported,
+        parse: skip,
+    }
 }
 
 /// An LVS block: recognised, skipped, an error.
 pub const fn lvs<T>(name: &'static str) -> Keyword<T> {
-    Keyword { name, min_args: 0, max_args: MANY, braces: Braces::Any, support: Support::Lvs, parse: skip }
+    Keyword {
+        name,
+        min_args: 0,
+        max_args: MANY,
+        braces: Braces::Any,
+        support: Support::Lvs,
+        parse: skip,
+    }
 }
 
 pub fn skip<T>(_: &mut Ctx, _: &Stmt, _: &mut T) {}
 
 /// Parses every statement of one block through its table.
-pub fn dispatch<T>(ctx: &mut Ctx, block: &str, table: &[Keyword<T>], stmts: &[Stmt], target: &mut T) {
+pub fn dispatch<T>(
+    ctx: &mut Ctx,
+    block: &str,
+    table: &[Keyword<T>],
+    stmts: &[Stmt],
+    target: &mut T,
+) {
     for st in stmts {
         let name = st.keyword.node.as_str();
         let Some(kw) = table.iter().find(|k| k.name == name) else {
-            let mut d = ctx.error_diag(st.keyword.span, format!("Unknown keyword '{name}' in {block}"));
+            let mut d = ctx.error_diag(
+                st.keyword.span,
+                format!("Unknown keyword '{name}' in {block}"),
+            );
             if let Some(m) = best_match(name, table.iter().map(|k| k.name)) {
                 d = d.with_help(format!("did you mean '{m}'?"));
             } else {
@@ -90,7 +127,10 @@ pub fn dispatch<T>(ctx: &mut Ctx, block: &str, table: &[Keyword<T>], stmts: &[St
         };
         match kw.support {
             Support::Unsupported => {
-                ctx.error(st.keyword.span, format!("'{name}' is recognised but not supported by rsproxy yet"));
+                ctx.error(
+                    st.keyword.span,
+                    format!("'{name}' is recognised but not supported by rsproxy yet"),
+                );
                 continue;
             }
             Support::Lvs => {
@@ -101,14 +141,20 @@ pub fn dispatch<T>(ctx: &mut Ctx, block: &str, table: &[Keyword<T>], stmts: &[St
                 continue;
             }
             Support::NoEffect => {
-                ctx.warning(st.keyword.span, format!("'{name}' is accepted but has no effect in rsproxy"));
+                ctx.warning(
+                    st.keyword.span,
+                    format!("'{name}' is accepted but has no effect in rsproxy"),
+                );
             }
             Support::Supported => {}
         }
         if st.args.len() < kw.min_args as usize {
             ctx.error(
                 st.keyword.span,
-                format!("'{name}' is missing a parameter (needs at least {})", kw.min_args),
+                format!(
+                    "'{name}' is missing a parameter (needs at least {})",
+                    kw.min_args
+                ),
             );
             continue;
         }

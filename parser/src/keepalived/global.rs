@@ -16,7 +16,13 @@ pub static TOP: &[Keyword<Config>] = &[
     kw("vrrp_sync_group", 1, 1, Braces::Required, vrrp::sync_group),
     kw("track_file", 1, 1, Braces::Required, vrrp::track_file),
     kw("vrrp_track_file", 1, 1, Braces::Required, vrrp::track_file),
-    kw("vrrp_track_process", 1, 1, Braces::Required, vrrp::track_process),
+    kw(
+        "vrrp_track_process",
+        1,
+        1,
+        Braces::Required,
+        vrrp::track_process,
+    ),
     lvs("virtual_server"),
     lvs("virtual_server_group"),
     lvs("real_server"),
@@ -40,31 +46,61 @@ pub static TOP: &[Keyword<Config>] = &[
 
 /// `global_defs { ... }`.
 pub static GLOBAL_DEFS: &[Keyword<GlobalDefs>] = &[
-    kw("notification_email", 0, 0, Braces::Required, notification_email),
+    kw(
+        "notification_email",
+        0,
+        0,
+        Braces::Required,
+        notification_email,
+    ),
     kw("notification_email_from", 1, 1, Braces::No, |_, st, g| {
         g.notification_email_from = Some(st.args[0].clone());
     }),
     kw("smtp_server", 1, 2, Braces::No, smtp_server),
-    kw("smtp_helo_name", 1, 1, Braces::No, |_, st, g| g.smtp_helo_name = Some(st.args[0].clone())),
+    kw("smtp_helo_name", 1, 1, Braces::No, |_, st, g| {
+        g.smtp_helo_name = Some(st.args[0].clone())
+    }),
     kw("smtp_connect_timeout", 1, 1, Braces::No, |c, st, g| {
         g.smtp_connect_timeout = c.timer(st, 0, 1.0, 3600.0);
     }),
-    kw("smtp_alert", 0, 1, Braces::No, |c, st, g| g.smtp_alert = Some(c.boolean(st, 0))),
-    kw("smtp_alert_vrrp", 0, 1, Braces::No, |c, st, g| g.smtp_alert = Some(c.boolean(st, 0))),
-    kw("router_id", 1, 1, Braces::No, |_, st, g| g.router_id = Some(st.args[0].clone())),
+    kw("smtp_alert", 0, 1, Braces::No, |c, st, g| {
+        g.smtp_alert = Some(c.boolean(st, 0))
+    }),
+    kw("smtp_alert_vrrp", 0, 1, Braces::No, |c, st, g| {
+        g.smtp_alert = Some(c.boolean(st, 0))
+    }),
+    kw("router_id", 1, 1, Braces::No, |_, st, g| {
+        g.router_id = Some(st.args[0].clone())
+    }),
     kw("vrrp_mcast_group4", 1, 1, Braces::No, |c, st, g| {
         if let Some(ip) = c.ip(st, 0) {
             match ip.node {
-                IpAddr::V4(v4) if v4.is_multicast() => g.vrrp_mcast_group4 = Some(Spanned::new(v4, ip.span)),
-                _ => c.error(ip.span, format!("vrrp_mcast_group4 {} is not an IPv4 multicast address", ip.node)),
+                IpAddr::V4(v4) if v4.is_multicast() => {
+                    g.vrrp_mcast_group4 = Some(Spanned::new(v4, ip.span))
+                }
+                _ => c.error(
+                    ip.span,
+                    format!(
+                        "vrrp_mcast_group4 {} is not an IPv4 multicast address",
+                        ip.node
+                    ),
+                ),
             }
         }
     }),
     kw("vrrp_mcast_group6", 1, 1, Braces::No, |c, st, g| {
         if let Some(ip) = c.ip(st, 0) {
             match ip.node {
-                IpAddr::V6(v6) if v6.is_multicast() => g.vrrp_mcast_group6 = Some(Spanned::new(v6, ip.span)),
-                _ => c.error(ip.span, format!("vrrp_mcast_group6 {} is not an IPv6 multicast address", ip.node)),
+                IpAddr::V6(v6) if v6.is_multicast() => {
+                    g.vrrp_mcast_group6 = Some(Spanned::new(v6, ip.span))
+                }
+                _ => c.error(
+                    ip.span,
+                    format!(
+                        "vrrp_mcast_group6 {} is not an IPv6 multicast address",
+                        ip.node
+                    ),
+                ),
             }
         }
     }),
@@ -83,22 +119,42 @@ pub static GLOBAL_DEFS: &[Keyword<GlobalDefs>] = &[
     kw("vrrp_garp_master_refresh", 1, 1, Braces::No, |c, st, g| {
         g.garp.master_refresh = c.timer(st, 0, 0.0, 86400.0);
     }),
-    kw("vrrp_garp_master_refresh_repeat", 1, 1, Braces::No, |c, st, g| {
-        g.garp.master_refresh_repeat = c.u32(st, 0, 0, 65535);
-    }),
-    kw("vrrp_garp_lower_prio_delay", 1, 1, Braces::No, |c, st, g| {
-        g.garp.lower_prio_delay = c.timer(st, 0, 0.0, 86400.0);
-    }),
-    kw("vrrp_garp_lower_prio_repeat", 1, 1, Braces::No, |c, st, g| {
-        g.garp.lower_prio_repeat = c.u32(st, 0, 0, 65535);
-    }),
+    kw(
+        "vrrp_garp_master_refresh_repeat",
+        1,
+        1,
+        Braces::No,
+        |c, st, g| {
+            g.garp.master_refresh_repeat = c.u32(st, 0, 0, 65535);
+        },
+    ),
+    kw(
+        "vrrp_garp_lower_prio_delay",
+        1,
+        1,
+        Braces::No,
+        |c, st, g| {
+            g.garp.lower_prio_delay = c.timer(st, 0, 0.0, 86400.0);
+        },
+    ),
+    kw(
+        "vrrp_garp_lower_prio_repeat",
+        1,
+        1,
+        Braces::No,
+        |c, st, g| {
+            g.garp.lower_prio_repeat = c.u32(st, 0, 0, 65535);
+        },
+    ),
     kw("vrrp_garp_interval", 1, 1, Braces::No, |c, st, g| {
         g.vrrp_garp_interval = c.timer(st, 0, 0.0, 1.0);
     }),
     kw("vrrp_gna_interval", 1, 1, Braces::No, |c, st, g| {
         g.vrrp_gna_interval = c.timer(st, 0, 0.0, 1.0);
     }),
-    kw("vrrp_version", 1, 1, Braces::No, |c, st, g| g.vrrp_version = version(c, st)),
+    kw("vrrp_version", 1, 1, Braces::No, |c, st, g| {
+        g.vrrp_version = version(c, st)
+    }),
     kw("vrrp_skip_check_adv_addr", 0, 1, Braces::No, |c, st, g| {
         g.vrrp_skip_check_adv_addr = Some(c.boolean(st, 0));
     }),
@@ -218,14 +274,23 @@ pub static GLOBAL_DEFS: &[Keyword<GlobalDefs>] = &[
 
 fn global_defs(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
     if let Some(b) = &st.block {
-        dispatch(c, "global_defs", GLOBAL_DEFS, &b.stmts, &mut cfg.global_defs);
+        dispatch(
+            c,
+            "global_defs",
+            GLOBAL_DEFS,
+            &b.stmts,
+            &mut cfg.global_defs,
+        );
     }
 }
 
 fn notification_email(c: &mut Ctx, st: &Stmt, g: &mut GlobalDefs) {
     for item in st.block.iter().flat_map(|b| &b.stmts) {
         if item.block.is_some() || !item.args.is_empty() {
-            c.error(item.keyword.span, "notification_email: one address per line");
+            c.error(
+                item.keyword.span,
+                "notification_email: one address per line",
+            );
         }
         g.notification_email.push(item.keyword.clone());
     }
@@ -246,5 +311,11 @@ fn smtp_server(c: &mut Ctx, st: &Stmt, g: &mut GlobalDefs) {
 /// `2` or `3`.
 pub fn version(c: &mut Ctx, st: &Stmt) -> Option<Spanned<VrrpVersion>> {
     let v = c.int(st, 0, 2, 3)?;
-    Some(v.map(|n| if n == 2 { VrrpVersion::V2 } else { VrrpVersion::V3 }))
+    Some(v.map(|n| {
+        if n == 2 {
+            VrrpVersion::V2
+        } else {
+            VrrpVersion::V3
+        }
+    }))
 }

@@ -20,7 +20,7 @@
 //!
 //! Invariant: every span has line >= 1.
 
-use crate::diag::{Dialect, Diagnostic};
+use crate::diag::{Diagnostic, Dialect};
 use crate::source::{FileId, Span};
 use crate::{Diagnostics, SourceMap};
 use std::collections::HashMap;
@@ -29,7 +29,10 @@ use std::path::{Path, PathBuf};
 /// A lexical token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Tok {
-    Word { text: String, span: Span },
+    Word {
+        text: String,
+        span: Span,
+    },
     Open(Span),
     Close(Span),
     /// End of a logical line.
@@ -40,12 +43,26 @@ pub enum Tok {
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// How many substitution rounds a line may take (recursive definitions).
 const MAX_EXPANSION_ROUNDS: usize = 32;
+/// How long a line may grow by substitution (`$X=${X}${X}` doubles every round).
+const MAX_EXPANDED_LEN: usize = 1 << 16;
 
 /// Lexes `path` and everything it includes.
 pub fn lex_file(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -> Vec<Tok> {
-    let mut lexer = Lexer { sources, diags, defs: HashMap::new(), toks: Vec::new() };
+    let mut lexer = Lexer {
+        sources,
+        diags,
+        defs: HashMap::new(),
+        toks: Vec::new(),
+        stack: Vec::new(),
+        budget: 100_000,
+    };
     match lexer.sources.load(path) {
-        Ok(id) => lexer.lex(id, 0),
+        Ok(id) => {
+            lexer
+                .stack
+                .push(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()));
+            lexer.lex(id, 0);
+        }
         Err(e) => {
             let id = lexer.sources.add(path, String::new());
             lexer.diags.push(Diagnostic::error(
@@ -59,9 +76,21 @@ pub fn lex_file(path: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) -
 }
 
 /// Lexes one text as if it were a file called `name` (tests).
-pub fn lex_str(name: &str, text: &str, sources: &mut SourceMap, diags: &mut Diagnostics) -> Vec<Tok> {
+pub fn lex_str(
+    name: &str,
+    text: &str,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Vec<Tok> {
     let id = sources.add(name, text.to_string());
-    let mut lexer = Lexer { sources, diags, defs: HashMap::new(), toks: Vec::new() };
+    let mut lexer = Lexer {
+        sources,
+        diags,
+        defs: HashMap::new(),
+        toks: Vec::new(),
+        stack: Vec::new(),
+        budget: 100_000,
+    };
     lexer.lex(id, 0);
     lexer.toks
 }
@@ -71,11 +100,17 @@ struct Lexer<'a> {
     diags: &'a mut Diagnostics,
     defs: HashMap<String, String>,
     toks: Vec<Tok>,
+    /// Canonical paths of the files being read, outermost first (include loops).
+    stack: Vec<PathBuf>,
+    /// Lines that multi-line definitions may still produce (a self-using definition would
+    /// otherwise double the lines at every level).
+    budget: usize,
 }
 
 impl Lexer<'_> {
     fn error(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::error(Dialect::Keepalived, span, msg));
+        self.diags
+            .push(Diagnostic::error(Dialect::Keepalived, span, msg));
     }
 
     fn lex(&mut self, file: FileId, depth: usize) {
@@ -100,8 +135,10 @@ impl Lexer<'_> {
             // include, before conditions and substitution.
             let mut words = trimmed.split_whitespace();
             let first = words.next().unwrap_or("");
-            if matches!(first, "include" | "includer" | "includem" | "includew" | "includeb" | "includea")
-            {
+            if matches!(
+                first,
+                "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
+            ) {
                 let patterns: Vec<&str> = words.collect();
                 if patterns.is_empty() {
                     self.error(span, format!("'{first}' needs a file name"));
@@ -138,7 +175,9 @@ impl Lexer<'_> {
     /// One logical line (already without its comment): conditions, definitions,
     /// substitution, then words.
     fn line(&mut self, text: &str, span: Span, dir: &Path, depth: usize) {
-        let Some(text) = strip_condition(text.trim()) else { return };
+        let Some(text) = strip_condition(text.trim()) else {
+            return;
+        };
         if text.is_empty() {
             return;
         }
@@ -147,7 +186,21 @@ impl Lexer<'_> {
             return;
         }
         let expanded = self.expand(text, dir);
+        if expanded.len() > MAX_EXPANDED_LEN {
+            self.error(span, format!("parameter substitution makes this line longer than {MAX_EXPANDED_LEN} bytes (a recursive definition?)"));
+            return;
+        }
         if expanded.contains('\n') && depth < MAX_EXPANSION_ROUNDS {
+            let n = expanded.lines().count();
+            if n > self.budget {
+                self.budget = 0;
+                self.error(
+                    span,
+                    "multi-line definitions expand to too many lines (a recursive definition?)",
+                );
+                return;
+            }
+            self.budget -= n;
             for l in expanded.lines() {
                 self.line(l, span, dir, depth + 1);
             }
@@ -165,6 +218,9 @@ impl Lexer<'_> {
                 break;
             }
             cur = next;
+            if cur.len() > MAX_EXPANDED_LEN {
+                break;
+            }
         }
         cur
     }
@@ -184,7 +240,11 @@ impl Lexer<'_> {
             }
             if c == '{' || c == '}' {
                 let s = Span::new(span.file, span.line, col_of(i));
-                self.toks.push(if c == '{' { Tok::Open(s) } else { Tok::Close(s) });
+                self.toks.push(if c == '{' {
+                    Tok::Open(s)
+                } else {
+                    Tok::Close(s)
+                });
                 i += 1;
                 continue;
             }
@@ -224,13 +284,19 @@ impl Lexer<'_> {
                 word.push(c);
                 i += 1;
             }
-            self.toks.push(Tok::Word { text: word, span: Span::new(span.file, span.line, col_of(start)) });
+            self.toks.push(Tok::Word {
+                text: word,
+                span: Span::new(span.file, span.line, col_of(start)),
+            });
         }
     }
 
     fn include(&mut self, kind: &str, pattern: &str, dir: &Path, span: Span, depth: usize) {
         if depth >= MAX_INCLUDE_DEPTH {
-            self.error(span, format!("includes nested more than {MAX_INCLUDE_DEPTH} deep (an include loop?)"));
+            self.error(
+                span,
+                format!("includes nested more than {MAX_INCLUDE_DEPTH} deep (an include loop?)"),
+            );
             return;
         }
         let full: PathBuf = if Path::new(pattern).is_absolute() {
@@ -240,7 +306,10 @@ impl Lexer<'_> {
         };
         let wildcard = pattern.contains(['*', '?', '[']);
         let mut matched: Vec<PathBuf> = match glob::glob(&full.to_string_lossy()) {
-            Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+            Ok(paths) => paths
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect(),
             Err(e) => {
                 self.error(span, format!("bad include pattern '{pattern}': {e}"));
                 return;
@@ -254,9 +323,24 @@ impl Lexer<'_> {
             return;
         }
         for path in matched {
+            let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if self.stack.contains(&canonical) {
+                self.error(
+                    span,
+                    format!("'{}' includes itself (an include loop)", path.display()),
+                );
+                continue;
+            }
             match self.sources.load(&path) {
-                Ok(id) => self.lex(id, depth + 1),
-                Err(e) => self.error(span, format!("cannot read included file '{}': {e}", path.display())),
+                Ok(id) => {
+                    self.stack.push(canonical);
+                    self.lex(id, depth + 1);
+                    self.stack.pop();
+                }
+                Err(e) => self.error(
+                    span,
+                    format!("cannot read included file '{}': {e}", path.display()),
+                ),
             }
         }
     }
@@ -302,12 +386,17 @@ fn strip_condition(text: &str) -> Option<&str> {
 
 /// Whether a line is kept under its condition (if any), and the line without it.
 fn condition(text: &str) -> (bool, &str) {
-    let Some(rest) = text.strip_prefix('@') else { return (true, text) };
+    let Some(rest) = text.strip_prefix('@') else {
+        return (true, text);
+    };
     let (negated, rest) = match rest.strip_prefix('^') {
         Some(r) => (true, r),
         None => (false, rest),
     };
-    let after = rest.find(char::is_whitespace).map(|i| &rest[i..]).unwrap_or("");
+    let after = rest
+        .find(char::is_whitespace)
+        .map(|i| &rest[i..])
+        .unwrap_or("");
     (negated, after.trim_start())
 }
 
@@ -318,7 +407,8 @@ fn definition(text: &str) -> Option<(&str, &str)> {
     let name = &rest[..eq];
     let mut chars = name.chars();
     let first = chars.next()?;
-    if !(first.is_ascii_alphabetic() || first == '_') || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    if !(first.is_ascii_alphabetic() || first == '_')
+        || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
     {
         return None;
     }
@@ -414,12 +504,18 @@ mod tests {
 
     #[test]
     fn comments_hash_and_bang_outside_quotes() {
-        assert_eq!(words("a 1 # x\nb 2! y\nc \"# not\"\n"), ["a", "1", ";", "b", "2", ";", "c", "# not", ";"]);
+        assert_eq!(
+            words("a 1 # x\nb 2! y\nc \"# not\"\n"),
+            ["a", "1", ";", "b", "2", ";", "c", "# not", ";"]
+        );
     }
 
     #[test]
     fn quotes_glue_and_escape() {
-        assert_eq!(words(r#"x abcd" efg "h 'i j' "a\"b""#), ["x", "abcd efg h", "i j", "a\"b", ";"]);
+        assert_eq!(
+            words(r#"x abcd" efg "h 'i j' "a\"b""#),
+            ["x", "abcd efg h", "i j", "a\"b", ";"]
+        );
     }
 
     #[test]
@@ -432,7 +528,10 @@ mod tests {
 
     #[test]
     fn multiline_definitions_expand_to_lines() {
-        assert_eq!(words("$M= \\\na 1 \\\nb ${N}\n$N=7\n$M\n"), ["a", "1", ";", "b", "7", ";"]);
+        assert_eq!(
+            words("$M= \\\na 1 \\\nb ${N}\n$N=7\n$M\n"),
+            ["a", "1", ";", "b", "7", ";"]
+        );
     }
 
     #[test]
@@ -445,7 +544,9 @@ mod tests {
         let mut map = SourceMap::new();
         let mut d = Diagnostics::new();
         let toks = lex_str("t.conf", "\n  key  val\n", &mut map, &mut d);
-        let Tok::Word { span, .. } = &toks[1] else { panic!() };
+        let Tok::Word { span, .. } = &toks[1] else {
+            panic!()
+        };
         assert_eq!((span.line, span.col), (2, 8));
     }
 
@@ -458,10 +559,30 @@ mod tests {
     }
 
     #[test]
+    fn exponential_definitions_are_cut_short() {
+        let mut map = SourceMap::new();
+        let mut d = Diagnostics::new();
+        lex_str(
+            "t.conf",
+            "$X=a\n$X=${X}${X}\n$Y=${X}${X}\nk ${Y}\n$X=${X}${X}${X}\n$Z=${Z}${Z}\nk ${Z}\n",
+            &mut map,
+            &mut d,
+        );
+        let mut d = Diagnostics::new();
+        lex_str("t.conf", "$Z=${Z}${Z}x\nk $Z\n", &mut map, &mut d);
+        assert!(d.has_errors());
+    }
+
+    #[test]
     fn missing_include_is_an_error_but_empty_glob_is_not() {
         let mut map = SourceMap::new();
         let mut d = Diagnostics::new();
-        lex_str("t.conf", "include /nonexistent/rsproxy/x.conf\ninclude /nonexistent/*.conf\n", &mut map, &mut d);
+        lex_str(
+            "t.conf",
+            "include /nonexistent/rsproxy/x.conf\ninclude /nonexistent/*.conf\n",
+            &mut map,
+            &mut d,
+        );
         assert_eq!(d.errors().count(), 1);
     }
 }

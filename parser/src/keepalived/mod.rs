@@ -42,13 +42,24 @@ pub fn parse_file(
 fn build(toks: &[lexer::Tok], diags: &mut Diagnostics) -> ir::keepalived::Config {
     let stmts = tree::build(toks, diags);
     let mut cfg = ir::keepalived::Config::default();
-    let mut ctx = Ctx { diags, pending: Vec::new() };
+    let mut ctx = Ctx {
+        diags,
+        pending: Vec::new(),
+    };
     dispatch(&mut ctx, "the top level", global::TOP, &stmts, &mut cfg);
     for r in std::mem::take(&mut ctx.pending) {
         let defined = match r.kind {
             "track script" => cfg.script(&r.name.node).map(|s| s.name.span),
-            "track file" => cfg.track_files.iter().find(|f| f.name.node == r.name.node).map(|f| f.name.span),
-            _ => cfg.track_processes.iter().find(|p| p.name.node == r.name.node).map(|p| p.name.span),
+            "track file" => cfg
+                .track_files
+                .iter()
+                .find(|f| f.name.node == r.name.node)
+                .map(|f| f.name.span),
+            _ => cfg
+                .track_processes
+                .iter()
+                .find(|p| p.name.node == r.name.node)
+                .map(|p| p.name.span),
         };
         if let Some(at) = defined {
             let d = ctx
@@ -88,14 +99,21 @@ pub fn keyword_table() -> Vec<KeywordInfo> {
     let mut out = Vec::new();
     let mut add = |block: &str, it: &mut dyn Iterator<Item = (&'static str, Support)>| {
         for (keyword, support) in it {
-            out.push(KeywordInfo { block: block.to_string(), keyword, support });
+            out.push(KeywordInfo {
+                block: block.to_string(),
+                keyword,
+                support,
+            });
         }
     };
     add("", &mut rows(global::TOP));
     add("global_defs", &mut rows(global::GLOBAL_DEFS));
     add("vrrp_script", &mut rows(vrrp::VRRP_SCRIPT));
     add("vrrp_instance", &mut rows(vrrp::VRRP_INSTANCE));
-    add("vrrp_instance.authentication", &mut rows(vrrp::AUTHENTICATION));
+    add(
+        "vrrp_instance.authentication",
+        &mut rows(vrrp::AUTHENTICATION),
+    );
     add("vrrp_sync_group", &mut rows(vrrp::VRRP_SYNC_GROUP));
     add("track_file", &mut rows(vrrp::TRACK_FILE));
     add("track_process", &mut rows(vrrp::TRACK_PROCESS));
@@ -107,7 +125,13 @@ pub fn keyword_table() -> Vec<KeywordInfo> {
 pub fn keyword_names() -> Vec<(String, &'static str, bool)> {
     keyword_table()
         .into_iter()
-        .map(|k| (k.block, k.keyword, matches!(k.support, Support::Supported | Support::NoEffect)))
+        .map(|k| {
+            (
+                k.block,
+                k.keyword,
+                matches!(k.support, Support::Supported | Support::NoEffect),
+            )
+        })
         .collect()
 }
 
@@ -115,7 +139,11 @@ pub fn keyword_names() -> Vec<(String, &'static str, bool)> {
 pub fn keyword_markdown() -> String {
     let mut s = String::from("| block | keyword | rsproxy |\n|---|---|---|\n");
     for k in keyword_table() {
-        let block = if k.block.is_empty() { "(top level)" } else { &k.block };
+        let block = if k.block.is_empty() {
+            "(top level)"
+        } else {
+            &k.block
+        };
         let what = match k.support {
             Support::Supported => "supported",
             Support::NoEffect => "accepted, no effect (warning)",
@@ -125,4 +153,42 @@ pub fn keyword_markdown() -> String {
         s.push_str(&format!("| {block} | `{}` | {what} |\n", k.keyword));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyword_tables_have_no_duplicates_and_list_every_block() {
+        let table = keyword_table();
+        let mut seen = std::collections::HashSet::new();
+        for k in &table {
+            assert!(
+                seen.insert((k.block.clone(), k.keyword)),
+                "duplicate {} in {}",
+                k.keyword,
+                k.block
+            );
+        }
+        let names = keyword_names();
+        assert!(names.contains(&("vrrp_instance".to_string(), "virtual_router_id", true)));
+        assert!(names.contains(&("".to_string(), "virtual_server", false)));
+        assert!(keyword_markdown()
+            .contains("| vrrp_instance | `use_vmac` | recognised, not supported (error) |"));
+    }
+
+    #[test]
+    fn unreadable_file_is_an_error_at_line_one() {
+        let mut map = SourceMap::new();
+        let mut d = Diagnostics::new();
+        parse_file(
+            Path::new("/nonexistent/rsproxy/keepalived.conf"),
+            &Env::empty(),
+            &mut map,
+            &mut d,
+        );
+        let e = d.errors().next().unwrap();
+        assert_eq!(e.span.line, 1);
+    }
 }

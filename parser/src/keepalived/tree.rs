@@ -12,7 +12,7 @@
 //! no keyword before it is an error and its block is dropped.
 
 use super::lexer::Tok;
-use crate::diag::{Dialect, Diagnostic};
+use crate::diag::{Diagnostic, Dialect};
 use crate::source::{Span, Spanned};
 use crate::Diagnostics;
 
@@ -34,7 +34,10 @@ pub struct Block {
 impl Stmt {
     /// The span of the `i`th argument, or of the keyword if there is no such argument.
     pub fn arg_span(&self, i: usize) -> Span {
-        self.args.get(i).map(|a| a.span).unwrap_or(self.keyword.span)
+        self.args
+            .get(i)
+            .map(|a| a.span)
+            .unwrap_or(self.keyword.span)
     }
 }
 
@@ -47,7 +50,11 @@ pub fn build(toks: &[Tok], diags: &mut Diagnostics) -> Vec<Stmt> {
         out.extend(stmts);
         match toks.get(pos) {
             Some(Tok::Close(span)) => {
-                diags.push(Diagnostic::error(Dialect::Keepalived, *span, "Extra '}' found"));
+                diags.push(Diagnostic::error(
+                    Dialect::Keepalived,
+                    *span,
+                    "Extra '}' found",
+                ));
                 pos += 1;
             }
             _ => return out,
@@ -74,7 +81,11 @@ fn block(toks: &[Tok], pos: &mut usize, open: Option<Span>, diags: &mut Diagnost
             Some(Tok::Close(_)) => return stmts,
             Some(Tok::Open(span)) => {
                 let span = *span;
-                diags.push(Diagnostic::error(Dialect::Keepalived, span, "Unexpected '{' with no keyword before it"));
+                diags.push(Diagnostic::error(
+                    Dialect::Keepalived,
+                    span,
+                    "Unexpected '{' with no keyword before it",
+                ));
                 *pos += 1;
                 block(toks, pos, Some(span), diags);
                 if let Some(Tok::Close(_)) = toks.get(*pos) {
@@ -106,7 +117,11 @@ fn block(toks: &[Tok], pos: &mut usize, open: Option<Span>, diags: &mut Diagnost
                     }
                     _ => None,
                 };
-                stmts.push(Stmt { keyword, args, block: block_here });
+                stmts.push(Stmt {
+                    keyword,
+                    args,
+                    block: block_here,
+                });
             }
         }
     }

@@ -3,7 +3,7 @@
 //! span of the offending word and returns `None`.
 
 use super::tree::Stmt;
-use crate::diag::{Dialect, Diagnostic};
+use crate::diag::{Diagnostic, Dialect};
 use crate::ir::keepalived::{Command, ScriptUser, Weight};
 use crate::ir::{parse_ipnet, Duration, IpNet};
 use crate::source::{Span, Spanned};
@@ -35,10 +35,12 @@ impl Ctx<'_> {
         self.diags.push(d);
     }
     pub fn error(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::error(Dialect::Keepalived, span, msg));
+        self.diags
+            .push(Diagnostic::error(Dialect::Keepalived, span, msg));
     }
     pub fn warning(&mut self, span: Span, msg: impl Into<String>) {
-        self.diags.push(Diagnostic::warning(Dialect::Keepalived, span, msg));
+        self.diags
+            .push(Diagnostic::warning(Dialect::Keepalived, span, msg));
     }
 
     /// Argument `i` as an integer in `lo..=hi`.
@@ -49,19 +51,29 @@ impl Ctx<'_> {
             Ok(_) => {
                 self.error(
                     arg.span,
-                    format!("'{}' {} is outside the range [{lo}, {hi}]", st.keyword.node, arg.node),
+                    format!(
+                        "'{}' {} is outside the range [{lo}, {hi}]",
+                        st.keyword.node, arg.node
+                    ),
                 );
                 None
             }
             Err(_) => {
-                self.error(arg.span, format!("'{}' expects an integer, not '{}'", st.keyword.node, arg.node));
+                self.error(
+                    arg.span,
+                    format!(
+                        "'{}' expects an integer, not '{}'",
+                        st.keyword.node, arg.node
+                    ),
+                );
                 None
             }
         }
     }
 
     pub fn u32(&mut self, st: &Stmt, i: usize, lo: u32, hi: u32) -> Option<Spanned<u32>> {
-        self.int(st, i, lo.into(), hi.into()).map(|s| s.map(|n| n as u32))
+        self.int(st, i, lo.into(), hi.into())
+            .map(|s| s.map(|n| n as u32))
     }
 
     /// Argument `i` as decimal seconds (microsecond resolution) in `lo..=hi` seconds.
@@ -74,12 +86,21 @@ impl Ctx<'_> {
             Some(_) => {
                 self.error(
                     arg.span,
-                    format!("'{}' {} is outside the range [{lo}, {hi}] seconds", st.keyword.node, arg.node),
+                    format!(
+                        "'{}' {} is outside the range [{lo}, {hi}] seconds",
+                        st.keyword.node, arg.node
+                    ),
                 );
                 None
             }
             None => {
-                self.error(arg.span, format!("'{}' expects a number of seconds, not '{}'", st.keyword.node, arg.node));
+                self.error(
+                    arg.span,
+                    format!(
+                        "'{}' expects a number of seconds, not '{}'",
+                        st.keyword.node, arg.node
+                    ),
+                );
                 None
             }
         }
@@ -87,14 +108,19 @@ impl Ctx<'_> {
 
     /// Optional boolean argument `i` (absent means true).
     pub fn boolean(&mut self, st: &Stmt, i: usize) -> Spanned<bool> {
-        let Some(arg) = st.args.get(i) else { return Spanned::new(true, st.keyword.span) };
+        let Some(arg) = st.args.get(i) else {
+            return Spanned::new(true, st.keyword.span);
+        };
         match arg.node.to_ascii_lowercase().as_str() {
             "on" | "true" | "yes" => Spanned::new(true, arg.span),
             "off" | "false" | "no" => Spanned::new(false, arg.span),
             _ => {
                 self.error(
                     arg.span,
-                    format!("'{}' expects on|off|true|false|yes|no, not '{}'", st.keyword.node, arg.node),
+                    format!(
+                        "'{}' expects on|off|true|false|yes|no, not '{}'",
+                        st.keyword.node, arg.node
+                    ),
                 );
                 Spanned::new(true, arg.span)
             }
@@ -106,7 +132,10 @@ impl Ctx<'_> {
         match arg.node.parse::<IpAddr>() {
             Ok(a) => Some(Spanned::new(a, arg.span)),
             Err(_) => {
-                self.error(arg.span, format!("'{}': invalid IP address '{}'", st.keyword.node, arg.node));
+                self.error(
+                    arg.span,
+                    format!("'{}': invalid IP address '{}'", st.keyword.node, arg.node),
+                );
                 None
             }
         }
@@ -116,7 +145,10 @@ impl Ctx<'_> {
     pub fn ipnet(&mut self, what: &str, word: &Spanned<String>) -> Option<IpNet> {
         let net = parse_ipnet(&word.node);
         if net.is_none() {
-            self.error(word.span, format!("{what}: invalid IP address '{}'", word.node));
+            self.error(
+                word.span,
+                format!("{what}: invalid IP address '{}'", word.node),
+            );
         }
         net
     }
@@ -129,11 +161,20 @@ impl Ctx<'_> {
             None | Some("noreverse" | "no_reverse") => false,
             Some("reverse") => true,
             Some(other) => {
-                self.error(st.args[i + 2].span, format!("expected 'reverse' or 'noreverse', not '{other}'"));
+                self.error(
+                    st.args[i + 2].span,
+                    format!("expected 'reverse' or 'noreverse', not '{other}'"),
+                );
                 false
             }
         };
-        Some(Spanned::new(Weight { value: n.node as i32, reverse }, st.arg_span(i)))
+        Some(Spanned::new(
+            Weight {
+                value: n.node as i32,
+                reverse,
+            },
+            st.arg_span(i),
+        ))
     }
 
     /// `USER [GROUP]` from argument `i`.
@@ -146,7 +187,13 @@ impl Ctx<'_> {
     /// `COMMAND [USER [GROUP]]`.
     pub fn command(&mut self, st: &Stmt) -> Option<Spanned<Command>> {
         let cmd = st.args.first()?;
-        Some(Spanned::new(Command { command: cmd.node.clone(), user: self.user(st, 1) }, cmd.span))
+        Some(Spanned::new(
+            Command {
+                command: cmd.node.clone(),
+                user: self.user(st, 1),
+            },
+            cmd.span,
+        ))
     }
 }
 

@@ -6,9 +6,9 @@ use super::global::version;
 use super::tree::Stmt;
 use super::values::{Ctx, PendingRef};
 use crate::ir::keepalived::{
-    AcceptMode, AddrScope, AuthType, Authentication, Config, InitFile, ParamMatch,
-    SyncGroup, TrackFile, TrackProcess, TrackRef, UnicastPeer, VirtualIp, VirtualRoute,
-    VrrpInstance, VrrpScript, VrrpState,
+    AcceptMode, AddrScope, AuthType, Authentication, Config, InitFile, ParamMatch, SyncGroup,
+    TrackFile, TrackProcess, TrackRef, UnicastPeer, VirtualIp, VirtualRoute, VrrpInstance,
+    VrrpScript, VrrpState,
 };
 use crate::source::Spanned;
 
@@ -16,9 +16,15 @@ use crate::source::Spanned;
 // vrrp_script
 
 pub static VRRP_SCRIPT: &[Keyword<VrrpScript>] = &[
-    kw("script", 1, 1, Braces::No, |_, st, s| s.script = Some(st.args[0].clone())),
-    kw("interval", 1, 1, Braces::No, |c, st, s| s.interval = c.timer(st, 0, 0.000001, 86400.0)),
-    kw("timeout", 1, 1, Braces::No, |c, st, s| s.timeout = c.timer(st, 0, 0.000001, 86400.0)),
+    kw("script", 1, 1, Braces::No, |_, st, s| {
+        s.script = Some(st.args[0].clone())
+    }),
+    kw("interval", 1, 1, Braces::No, |c, st, s| {
+        s.interval = c.timer(st, 0, 0.000001, 86400.0)
+    }),
+    kw("timeout", 1, 1, Braces::No, |c, st, s| {
+        s.timeout = c.timer(st, 0, 0.000001, 86400.0)
+    }),
     kw("weight", 1, 2, Braces::No, |c, st, s| {
         // `weight N [reverse]`: reuse the track-ref parser with a virtual `weight` word.
         let n = c.int(st, 0, -253, 253);
@@ -26,18 +32,32 @@ pub static VRRP_SCRIPT: &[Keyword<VrrpScript>] = &[
             None | Some("noreverse" | "no_reverse") => false,
             Some("reverse") => true,
             Some(other) => {
-                c.error(st.args[1].span, format!("expected 'reverse', not '{other}'"));
+                c.error(
+                    st.args[1].span,
+                    format!("expected 'reverse', not '{other}'"),
+                );
                 false
             }
         };
-        s.weight = n.map(|n| n.map(|v| crate::ir::keepalived::Weight { value: v as i32, reverse }));
+        s.weight = n.map(|n| {
+            n.map(|v| crate::ir::keepalived::Weight {
+                value: v as i32,
+                reverse,
+            })
+        });
     }),
-    kw("rise", 1, 1, Braces::No, |c, st, s| s.rise = c.u32(st, 0, 1, u32::MAX)),
-    kw("fall", 1, 1, Braces::No, |c, st, s| s.fall = c.u32(st, 0, 1, u32::MAX)),
+    kw("rise", 1, 1, Braces::No, |c, st, s| {
+        s.rise = c.u32(st, 0, 1, u32::MAX)
+    }),
+    kw("fall", 1, 1, Braces::No, |c, st, s| {
+        s.fall = c.u32(st, 0, 1, u32::MAX)
+    }),
     kw("user", 1, 2, Braces::No, |c, st, s| {
         s.user = c.user(st, 0).map(|u| Spanned::new(u, st.args[0].span));
     }),
-    kw("init_fail", 0, 0, Braces::No, |_, st, s| s.init_fail = Some(st.keyword.span)),
+    kw("init_fail", 0, 0, Braces::No, |_, st, s| {
+        s.init_fail = Some(st.keyword.span)
+    }),
 ];
 
 pub fn script(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
@@ -68,7 +88,10 @@ pub static VRRP_INSTANCE: &[Keyword<VrrpInstance>] = &[
             "MASTER" => Some(Spanned::new(VrrpState::Master, a.span)),
             "BACKUP" => Some(Spanned::new(VrrpState::Backup, a.span)),
             other => {
-                c.error(a.span, format!("unknown state '{other}': expected MASTER or BACKUP"));
+                c.error(
+                    a.span,
+                    format!("unknown state '{other}': expected MASTER or BACKUP"),
+                );
                 None
             }
         };
@@ -76,7 +99,13 @@ pub static VRRP_INSTANCE: &[Keyword<VrrpInstance>] = &[
     kw("interface", 1, 1, Braces::No, |c, st, i| {
         let a = &st.args[0];
         if a.node == "lo" {
-            c.error(a.span, format!("({}) cannot use a loopback interface (lo) for vrrp", i.name.node));
+            c.error(
+                a.span,
+                format!(
+                    "({}) cannot use a loopback interface (lo) for vrrp",
+                    i.name.node
+                ),
+            );
         }
         i.interface = Some(a.clone());
     }),
@@ -86,9 +115,14 @@ pub static VRRP_INSTANCE: &[Keyword<VrrpInstance>] = &[
     kw("priority", 1, 1, Braces::No, |c, st, i| {
         i.priority = c.int(st, 0, 1, 255).map(|n| n.map(|v| v as u8));
     }),
-    kw("advert_int", 1, 1, Braces::No, |c, st, i| i.advert_int = c.timer(st, 0, 0.01, 255.0)),
+    kw("advert_int", 1, 1, Braces::No, |c, st, i| {
+        i.advert_int = c.timer(st, 0, 0.01, 255.0)
+    }),
     kw("authentication", 0, 0, Braces::Required, |c, st, i| {
-        let mut auth = Authentication { auth_type: None, auth_pass: None };
+        let mut auth = Authentication {
+            auth_type: None,
+            auth_pass: None,
+        };
         if let Some(b) = &st.block {
             dispatch(c, "authentication", AUTHENTICATION, &b.stmts, &mut auth);
         }
@@ -97,9 +131,15 @@ pub static VRRP_INSTANCE: &[Keyword<VrrpInstance>] = &[
     kw("virtual_ipaddress", 0, 0, Braces::Required, |c, st, i| {
         i.virtual_ipaddress.extend(addresses(c, st));
     }),
-    kw("virtual_ipaddress_excluded", 0, 0, Braces::Required, |c, st, i| {
-        i.virtual_ipaddress_excluded.extend(addresses(c, st));
-    }),
+    kw(
+        "virtual_ipaddress_excluded",
+        0,
+        0,
+        Braces::Required,
+        |c, st, i| {
+            i.virtual_ipaddress_excluded.extend(addresses(c, st));
+        },
+    ),
     kw("virtual_routes", 0, 0, Braces::Required, |c, st, i| {
         for item in items(st) {
             if let Some(r) = route(c, item) {
@@ -107,16 +147,28 @@ pub static VRRP_INSTANCE: &[Keyword<VrrpInstance>] = &[
             }
         }
     }),
-    kw("track_script", 0, 0, Braces::Required, |c, st, i| i.track_script.extend(track_refs(c, st, 253))),
+    kw("track_script", 0, 0, Braces::Required, |c, st, i| {
+        i.track_script.extend(track_refs(c, st, 253))
+    }),
     kw("track_interface", 0, 0, Braces::Required, |c, st, i| {
         i.track_interface.extend(track_refs(c, st, 253));
     }),
-    kw("track_file", 0, 0, Braces::Required, |c, st, i| i.track_file.extend(track_refs(c, st, 254))),
-    kw("track_process", 0, 0, Braces::Required, |c, st, i| i.track_process.extend(track_refs(c, st, 254))),
-    kw("nopreempt", 0, 0, Braces::No, |_, st, i| i.nopreempt = Some(st.keyword.span)),
+    kw("track_file", 0, 0, Braces::Required, |c, st, i| {
+        i.track_file.extend(track_refs(c, st, 254))
+    }),
+    kw("track_process", 0, 0, Braces::Required, |c, st, i| {
+        i.track_process.extend(track_refs(c, st, 254))
+    }),
+    kw("nopreempt", 0, 0, Braces::No, |_, st, i| {
+        i.nopreempt = Some(st.keyword.span)
+    }),
     kw("preempt", 0, 0, Braces::No, |_, _, i| i.nopreempt = None),
-    kw("preempt_delay", 1, 1, Braces::No, |c, st, i| i.preempt_delay = c.timer(st, 0, 0.0, 1000.0)),
-    kw("unicast_src_ip", 1, 1, Braces::No, |c, st, i| i.unicast_src_ip = c.ip(st, 0)),
+    kw("preempt_delay", 1, 1, Braces::No, |c, st, i| {
+        i.preempt_delay = c.timer(st, 0, 0.0, 1000.0)
+    }),
+    kw("unicast_src_ip", 1, 1, Braces::No, |c, st, i| {
+        i.unicast_src_ip = c.ip(st, 0)
+    }),
     kw("unicast_peer", 0, 0, Braces::Required, |c, st, i| {
         i.unicast_peer_block = Some(st.keyword.span);
         for item in items(st) {
@@ -125,36 +177,72 @@ pub static VRRP_INSTANCE: &[Keyword<VrrpInstance>] = &[
             }
         }
     }),
-    kw("mcast_src_ip", 1, 1, Braces::No, |c, st, i| i.mcast_src_ip = c.ip(st, 0)),
-    kw("notify_master", 1, 3, Braces::No, |c, st, i| i.notify.master = c.command(st)),
-    kw("notify_backup", 1, 3, Braces::No, |c, st, i| i.notify.backup = c.command(st)),
-    kw("notify_fault", 1, 3, Braces::No, |c, st, i| i.notify.fault = c.command(st)),
-    kw("notify_stop", 1, 3, Braces::No, |c, st, i| i.notify.stop = c.command(st)),
-    kw("notify", 1, 3, Braces::No, |c, st, i| i.notify.any = c.command(st)),
-    kw("smtp_alert", 0, 1, Braces::No, |c, st, i| i.smtp_alert = Some(c.boolean(st, 0))),
-    kw("garp_master_delay", 1, 1, Braces::No, |c, st, i| i.garp.master_delay = c.timer(st, 0, 0.0, 86400.0)),
-    kw("garp_master_repeat", 1, 1, Braces::No, |c, st, i| i.garp.master_repeat = c.u32(st, 0, 0, 65535)),
+    kw("mcast_src_ip", 1, 1, Braces::No, |c, st, i| {
+        i.mcast_src_ip = c.ip(st, 0)
+    }),
+    kw("notify_master", 1, 3, Braces::No, |c, st, i| {
+        i.notify.master = c.command(st)
+    }),
+    kw("notify_backup", 1, 3, Braces::No, |c, st, i| {
+        i.notify.backup = c.command(st)
+    }),
+    kw("notify_fault", 1, 3, Braces::No, |c, st, i| {
+        i.notify.fault = c.command(st)
+    }),
+    kw("notify_stop", 1, 3, Braces::No, |c, st, i| {
+        i.notify.stop = c.command(st)
+    }),
+    kw("notify", 1, 3, Braces::No, |c, st, i| {
+        i.notify.any = c.command(st)
+    }),
+    kw("smtp_alert", 0, 1, Braces::No, |c, st, i| {
+        i.smtp_alert = Some(c.boolean(st, 0))
+    }),
+    kw("garp_master_delay", 1, 1, Braces::No, |c, st, i| {
+        i.garp.master_delay = c.timer(st, 0, 0.0, 86400.0)
+    }),
+    kw("garp_master_repeat", 1, 1, Braces::No, |c, st, i| {
+        i.garp.master_repeat = c.u32(st, 0, 0, 65535)
+    }),
     kw("garp_master_refresh", 1, 1, Braces::No, |c, st, i| {
         i.garp.master_refresh = c.timer(st, 0, 0.0, 86400.0);
     }),
-    kw("garp_master_refresh_repeat", 1, 1, Braces::No, |c, st, i| {
-        i.garp.master_refresh_repeat = c.u32(st, 0, 0, 65535);
-    }),
+    kw(
+        "garp_master_refresh_repeat",
+        1,
+        1,
+        Braces::No,
+        |c, st, i| {
+            i.garp.master_refresh_repeat = c.u32(st, 0, 0, 65535);
+        },
+    ),
     kw("garp_lower_prio_delay", 1, 1, Braces::No, |c, st, i| {
         i.garp.lower_prio_delay = c.timer(st, 0, 0.0, 86400.0);
     }),
     kw("garp_lower_prio_repeat", 1, 1, Braces::No, |c, st, i| {
         i.garp.lower_prio_repeat = c.u32(st, 0, 0, 65535);
     }),
-    kw("version", 1, 1, Braces::No, |c, st, i| i.version = version(c, st)),
-    kw("accept", 0, 0, Braces::No, |_, st, i| i.accept = Some(Spanned::new(AcceptMode::Accept, st.keyword.span))),
+    kw("version", 1, 1, Braces::No, |c, st, i| {
+        i.version = version(c, st)
+    }),
+    kw("accept", 0, 0, Braces::No, |_, st, i| {
+        i.accept = Some(Spanned::new(AcceptMode::Accept, st.keyword.span))
+    }),
     kw("no_accept", 0, 0, Braces::No, |_, st, i| {
         i.accept = Some(Spanned::new(AcceptMode::NoAccept, st.keyword.span));
     }),
-    kw("dont_track_primary", 0, 0, Braces::No, |_, st, i| i.dont_track_primary = Some(st.keyword.span)),
-    kw("native_ipv6", 0, 0, Braces::No, |_, st, i| i.native_ipv6 = Some(st.keyword.span)),
-    kw("skip_check_adv_addr", 0, 1, Braces::No, |c, st, i| i.skip_check_adv_addr = Some(c.boolean(st, 0))),
-    kw("check_unicast_src", 0, 0, Braces::No, |_, st, i| i.check_unicast_src = Some(st.keyword.span)),
+    kw("dont_track_primary", 0, 0, Braces::No, |_, st, i| {
+        i.dont_track_primary = Some(st.keyword.span)
+    }),
+    kw("native_ipv6", 0, 0, Braces::No, |_, st, i| {
+        i.native_ipv6 = Some(st.keyword.span)
+    }),
+    kw("skip_check_adv_addr", 0, 1, Braces::No, |c, st, i| {
+        i.skip_check_adv_addr = Some(c.boolean(st, 0))
+    }),
+    kw("check_unicast_src", 0, 0, Braces::No, |_, st, i| {
+        i.check_unicast_src = Some(st.keyword.span)
+    }),
     no_effect("debug", 0, 1),
     no_effect("linkbeat_use_polling", 0, 0),
     no_effect("kernel_rx_buf_size", 0, MANY),
@@ -189,12 +277,17 @@ pub static AUTHENTICATION: &[Keyword<Authentication>] = &[
             "PASS" => Some(Spanned::new(AuthType::Pass, w.span)),
             "AH" => Some(Spanned::new(AuthType::Ah, w.span)),
             other => {
-                c.error(w.span, format!("unknown auth_type '{other}': expected PASS or AH"));
+                c.error(
+                    w.span,
+                    format!("unknown auth_type '{other}': expected PASS or AH"),
+                );
                 None
             }
         };
     }),
-    kw("auth_pass", 1, 1, Braces::No, |_, st, a| a.auth_pass = Some(st.args[0].clone())),
+    kw("auth_pass", 1, 1, Braces::No, |_, st, a| {
+        a.auth_pass = Some(st.args[0].clone())
+    }),
 ];
 
 pub fn instance(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
@@ -203,20 +296,56 @@ pub fn instance(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
         dispatch(c, "vrrp_instance", VRRP_INSTANCE, &b.stmts, &mut inst);
     }
     let owner = &inst.name.node;
-    unresolved(c, cfg, owner, &inst.track_script, &inst.track_file, &inst.track_process);
+    unresolved(
+        c,
+        cfg,
+        owner,
+        &inst.track_script,
+        &inst.track_file,
+        &inst.track_process,
+    );
     cfg.instances.push(inst);
 }
 
 /// Records references not defined so far (see [`Ctx::pending`]).
-fn unresolved(c: &mut Ctx, cfg: &Config, owner: &str, scripts: &[TrackRef], files: &[TrackRef], procs: &[TrackRef]) {
-    for r in scripts.iter().filter(|r| cfg.script(&r.name.node).is_none()) {
-        c.pending.push(PendingRef { kind: "track script", name: r.name.clone(), owner: owner.to_string() });
+fn unresolved(
+    c: &mut Ctx,
+    cfg: &Config,
+    owner: &str,
+    scripts: &[TrackRef],
+    files: &[TrackRef],
+    procs: &[TrackRef],
+) {
+    for r in scripts
+        .iter()
+        .filter(|r| cfg.script(&r.name.node).is_none())
+    {
+        c.pending.push(PendingRef {
+            kind: "track script",
+            name: r.name.clone(),
+            owner: owner.to_string(),
+        });
     }
-    for r in files.iter().filter(|r| !cfg.track_files.iter().any(|f| f.name.node == r.name.node)) {
-        c.pending.push(PendingRef { kind: "track file", name: r.name.clone(), owner: owner.to_string() });
+    for r in files
+        .iter()
+        .filter(|r| !cfg.track_files.iter().any(|f| f.name.node == r.name.node))
+    {
+        c.pending.push(PendingRef {
+            kind: "track file",
+            name: r.name.clone(),
+            owner: owner.to_string(),
+        });
     }
-    for r in procs.iter().filter(|r| !cfg.track_processes.iter().any(|p| p.name.node == r.name.node)) {
-        c.pending.push(PendingRef { kind: "track process", name: r.name.clone(), owner: owner.to_string() });
+    for r in procs.iter().filter(|r| {
+        !cfg.track_processes
+            .iter()
+            .any(|p| p.name.node == r.name.node)
+    }) {
+        c.pending.push(PendingRef {
+            kind: "track process",
+            name: r.name.clone(),
+            owner: owner.to_string(),
+        });
     }
 }
 
@@ -229,15 +358,27 @@ fn items(st: &Stmt) -> impl Iterator<Item = &Stmt> {
 fn addresses(c: &mut Ctx, st: &Stmt) -> Vec<Spanned<VirtualIp>> {
     let mut out = Vec::new();
     for item in items(st) {
-        let Some(addr) = c.ipnet(&st.keyword.node, &item.keyword) else { continue };
-        let mut vip =
-            VirtualIp { addr, brd: None, dev: None, scope: None, label: None, peer: None, no_track: false };
+        let Some(addr) = c.ipnet(&st.keyword.node, &item.keyword) else {
+            continue;
+        };
+        let mut vip = VirtualIp {
+            addr,
+            brd: None,
+            dev: None,
+            scope: None,
+            label: None,
+            peer: None,
+            no_track: false,
+        };
         let mut k = 0;
         let mut ok = true;
         while k < item.args.len() {
             let opt = &item.args[k];
             let value = item.args.get(k + 1);
-            let needs_value = matches!(opt.node.as_str(), "brd" | "dev" | "scope" | "label" | "peer");
+            let needs_value = matches!(
+                opt.node.as_str(),
+                "brd" | "dev" | "scope" | "label" | "peer"
+            );
             if needs_value && value.is_none() {
                 c.error(opt.span, format!("'{}' needs a value", opt.node));
                 ok = false;
@@ -283,12 +424,25 @@ fn addresses(c: &mut Ctx, st: &Stmt) -> Vec<Spanned<VirtualIp>> {
                 }
                 "home" | "-nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" | "use_vmac"
                 | "preferred_lft" | "track_group" => {
-                    c.error(opt.span, format!("address option '{}' is recognised but not supported by rsproxy yet", opt.node));
+                    c.error(
+                        opt.span,
+                        format!(
+                            "address option '{}' is recognised but not supported by rsproxy yet",
+                            opt.node
+                        ),
+                    );
                     ok = false;
-                    k += if matches!(opt.node.as_str(), "preferred_lft" | "track_group") { 2 } else { 1 };
+                    k += if matches!(opt.node.as_str(), "preferred_lft" | "track_group") {
+                        2
+                    } else {
+                        1
+                    };
                 }
                 other => {
-                    c.error(opt.span, format!("Unknown configuration entry '{other}' for ip address"));
+                    c.error(
+                        opt.span,
+                        format!("Unknown configuration entry '{other}' for ip address"),
+                    );
                     ok = false;
                     k += 1;
                 }
@@ -309,7 +463,10 @@ fn scope(c: &mut Ctx, w: &Spanned<String>) -> Option<AddrScope> {
         "host" => Some(AddrScope::Host),
         "nowhere" => Some(AddrScope::Nowhere),
         other => {
-            c.error(w.span, format!("unknown scope '{other}': expected global, site, link, host or nowhere"));
+            c.error(
+                w.span,
+                format!("unknown scope '{other}': expected global, site, link, host or nowhere"),
+            );
             None
         }
     }
@@ -336,7 +493,10 @@ fn route(c: &mut Ctx, item: &Stmt) -> Option<Spanned<VirtualRoute>> {
         let w = w?;
         let v = w.node.parse().ok();
         if v.is_none() {
-            c.error(w.span, format!("virtual_routes: invalid {what} address '{}'", w.node));
+            c.error(
+                w.span,
+                format!("virtual_routes: invalid {what} address '{}'", w.node),
+            );
         }
         v
     };
@@ -366,7 +526,13 @@ fn route(c: &mut Ctx, item: &Stmt) -> Option<Spanned<VirtualRoute>> {
                 let v: u32 = match n.node.parse() {
                     Ok(v) => v,
                     Err(_) => {
-                        c.error(n.span, format!("virtual_routes: '{}' expects a number, not '{}'", w.node, n.node));
+                        c.error(
+                            n.span,
+                            format!(
+                                "virtual_routes: '{}' expects a number, not '{}'",
+                                w.node, n.node
+                            ),
+                        );
                         return None;
                     }
                 };
@@ -385,18 +551,29 @@ fn route(c: &mut Ctx, item: &Stmt) -> Option<Spanned<VirtualRoute>> {
                 r.no_track = true;
                 k += 1;
             }
-            _ if dest.is_none() && w.node.chars().next().is_some_and(|ch| ch.is_ascii_hexdigit() || ch == ':') => {
+            _ if dest.is_none()
+                && w.node
+                    .chars()
+                    .next()
+                    .is_some_and(|ch| ch.is_ascii_hexdigit() || ch == ':') =>
+            {
                 dest = Some(c.ipnet("virtual_routes", w)?);
                 k += 1;
             }
             other => {
-                c.error(w.span, format!("virtual_routes: option '{other}' is not supported by rsproxy yet"));
+                c.error(
+                    w.span,
+                    format!("virtual_routes: option '{other}' is not supported by rsproxy yet"),
+                );
                 return None;
             }
         }
     }
     if r.dev.is_none() && !r.no_track {
-        c.error(item.keyword.span, "virtual_routes: cannot track a route with no 'dev' (add 'dev IF' or 'no_track')");
+        c.error(
+            item.keyword.span,
+            "virtual_routes: cannot track a route with no 'dev' (add 'dev IF' or 'no_track')",
+        );
         return None;
     }
     match dest {
@@ -428,11 +605,17 @@ fn track_refs(c: &mut Ctx, st: &Stmt, limit: i64) -> Vec<TrackRef> {
                 }
             }
             Some(other) => {
-                c.error(item.args[0].span, format!("{}: expected 'weight', not '{other}'", st.keyword.node));
+                c.error(
+                    item.args[0].span,
+                    format!("{}: expected 'weight', not '{other}'", st.keyword.node),
+                );
                 continue;
             }
         };
-        out.push(TrackRef { name: item.keyword.clone(), weight });
+        out.push(TrackRef {
+            name: item.keyword.clone(),
+            weight,
+        });
     }
     out
 }
@@ -449,12 +632,19 @@ fn unicast_peer(c: &mut Ctx, item: &Stmt, inst: &str) -> Option<Spanned<UnicastP
         );
         return None;
     };
-    let mut peer = UnicastPeer { addr, min_ttl: None, max_ttl: None };
+    let mut peer = UnicastPeer {
+        addr,
+        min_ttl: None,
+        max_ttl: None,
+    };
     let mut k = 0;
     while k < item.args.len() {
         let opt = item.args[k].node.as_str();
         if !matches!(opt, "min_ttl" | "max_ttl") {
-            c.error(item.args[k].span, format!("unicast_peer: unknown option '{opt}'"));
+            c.error(
+                item.args[k].span,
+                format!("unicast_peer: unknown option '{opt}'"),
+            );
             return None;
         }
         let v = c.int(item, k + 1, 0, 255).map(|v| v.node as u8);
@@ -483,18 +673,36 @@ pub static VRRP_SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             g.members.push(item.keyword.clone());
         }
     }),
-    kw("track_script", 0, 0, Braces::Required, |c, st, g| g.track_script.extend(track_refs(c, st, 253))),
+    kw("track_script", 0, 0, Braces::Required, |c, st, g| {
+        g.track_script.extend(track_refs(c, st, 253))
+    }),
     kw("track_interface", 0, 0, Braces::Required, |c, st, g| {
         g.track_interface.extend(track_refs(c, st, 253));
     }),
-    kw("track_file", 0, 0, Braces::Required, |c, st, g| g.track_file.extend(track_refs(c, st, 254))),
-    kw("track_process", 0, 0, Braces::Required, |c, st, g| g.track_process.extend(track_refs(c, st, 254))),
-    kw("notify_master", 1, 3, Braces::No, |c, st, g| g.notify.master = c.command(st)),
-    kw("notify_backup", 1, 3, Braces::No, |c, st, g| g.notify.backup = c.command(st)),
-    kw("notify_fault", 1, 3, Braces::No, |c, st, g| g.notify.fault = c.command(st)),
-    kw("notify_stop", 1, 3, Braces::No, |c, st, g| g.notify.stop = c.command(st)),
-    kw("notify", 1, 3, Braces::No, |c, st, g| g.notify.any = c.command(st)),
-    kw("smtp_alert", 0, 1, Braces::No, |c, st, g| g.smtp_alert = Some(c.boolean(st, 0))),
+    kw("track_file", 0, 0, Braces::Required, |c, st, g| {
+        g.track_file.extend(track_refs(c, st, 254))
+    }),
+    kw("track_process", 0, 0, Braces::Required, |c, st, g| {
+        g.track_process.extend(track_refs(c, st, 254))
+    }),
+    kw("notify_master", 1, 3, Braces::No, |c, st, g| {
+        g.notify.master = c.command(st)
+    }),
+    kw("notify_backup", 1, 3, Braces::No, |c, st, g| {
+        g.notify.backup = c.command(st)
+    }),
+    kw("notify_fault", 1, 3, Braces::No, |c, st, g| {
+        g.notify.fault = c.command(st)
+    }),
+    kw("notify_stop", 1, 3, Braces::No, |c, st, g| {
+        g.notify.stop = c.command(st)
+    }),
+    kw("notify", 1, 3, Braces::No, |c, st, g| {
+        g.notify.any = c.command(st)
+    }),
+    kw("smtp_alert", 0, 1, Braces::No, |c, st, g| {
+        g.smtp_alert = Some(c.boolean(st, 0))
+    }),
     unsupported("track_bfd"),
     unsupported("notify_deleted"),
     unsupported("notify_priority_changes"),
@@ -507,7 +715,14 @@ pub fn sync_group(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
     if let Some(b) = &st.block {
         dispatch(c, "vrrp_sync_group", VRRP_SYNC_GROUP, &b.stmts, &mut g);
     }
-    unresolved(c, cfg, &g.name.node, &g.track_script, &g.track_file, &g.track_process);
+    unresolved(
+        c,
+        cfg,
+        &g.name.node,
+        &g.track_script,
+        &g.track_file,
+        &g.track_process,
+    );
     cfg.sync_groups.push(g);
 }
 
@@ -515,10 +730,17 @@ pub fn sync_group(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
 // track_file
 
 pub static TRACK_FILE: &[Keyword<TrackFile>] = &[
-    kw("file", 1, 1, Braces::No, |_, st, f| f.file = Some(st.args[0].clone())),
-    kw("weight", 1, 2, Braces::No, |c, st, f| f.weight = bare_weight(c, st, 2_147_483_647)),
+    kw("file", 1, 1, Braces::No, |_, st, f| {
+        f.file = Some(st.args[0].clone())
+    }),
+    kw("weight", 1, 2, Braces::No, |c, st, f| {
+        f.weight = bare_weight(c, st, 2_147_483_647)
+    }),
     kw("init_file", 0, 2, Braces::No, |c, st, f| {
-        let mut init = InitFile { value: 0, overwrite: false };
+        let mut init = InitFile {
+            value: 0,
+            overwrite: false,
+        };
         for (k, a) in st.args.iter().enumerate() {
             if a.node == "overwrite" {
                 init.overwrite = true;
@@ -531,28 +753,46 @@ pub static TRACK_FILE: &[Keyword<TrackFile>] = &[
 ];
 
 pub fn track_file(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
-    let mut f = TrackFile { name: st.args[0].clone(), file: None, weight: None, init_file: None };
+    let mut f = TrackFile {
+        name: st.args[0].clone(),
+        file: None,
+        weight: None,
+        init_file: None,
+    };
     if let Some(b) = &st.block {
         dispatch(c, "track_file", TRACK_FILE, &b.stmts, &mut f);
     }
     if f.file.is_none() {
-        c.error(f.name.span, format!("track_file {}: no 'file' given", f.name.node));
+        c.error(
+            f.name.span,
+            format!("track_file {}: no 'file' given", f.name.node),
+        );
     }
     cfg.track_files.push(f);
 }
 
 /// `weight N [reverse]` as the keyword itself.
-fn bare_weight(c: &mut Ctx, st: &Stmt, limit: i64) -> Option<Spanned<crate::ir::keepalived::Weight>> {
+fn bare_weight(
+    c: &mut Ctx,
+    st: &Stmt,
+    limit: i64,
+) -> Option<Spanned<crate::ir::keepalived::Weight>> {
     let n = c.int(st, 0, -limit, limit)?;
     let reverse = match st.args.get(1).map(|a| a.node.as_str()) {
         None | Some("noreverse" | "no_reverse") => false,
         Some("reverse") => true,
         Some(other) => {
-            c.error(st.args[1].span, format!("expected 'reverse', not '{other}'"));
+            c.error(
+                st.args[1].span,
+                format!("expected 'reverse', not '{other}'"),
+            );
             false
         }
     };
-    Some(n.map(|v| crate::ir::keepalived::Weight { value: v as i32, reverse }))
+    Some(n.map(|v| crate::ir::keepalived::Weight {
+        value: v as i32,
+        reverse,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,21 +809,36 @@ pub static TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
             "initial" => Some(Spanned::new(ParamMatch::Initial, a.span)),
             "partial" => Some(Spanned::new(ParamMatch::Partial, a.span)),
             other => {
-                c.error(a.span, format!("param_match: expected initial or partial, not '{other}'"));
+                c.error(
+                    a.span,
+                    format!("param_match: expected initial or partial, not '{other}'"),
+                );
                 None
             }
         };
     }),
-    kw("weight", 1, 2, Braces::No, |c, st, p| p.weight = bare_weight(c, st, 254)),
-    kw("quorum", 1, 1, Braces::No, |c, st, p| p.quorum = c.u32(st, 0, 1, 65535)),
-    kw("quorum_max", 1, 1, Braces::No, |c, st, p| p.quorum_max = c.u32(st, 0, 0, 65535)),
-    kw("fork_delay", 1, 1, Braces::No, |c, st, p| p.fork_delay = c.timer(st, 0, 0.0, 3600.0)),
-    kw("terminate_delay", 1, 1, Braces::No, |c, st, p| p.terminate_delay = c.timer(st, 0, 0.0, 3600.0)),
+    kw("weight", 1, 2, Braces::No, |c, st, p| {
+        p.weight = bare_weight(c, st, 254)
+    }),
+    kw("quorum", 1, 1, Braces::No, |c, st, p| {
+        p.quorum = c.u32(st, 0, 1, 65535)
+    }),
+    kw("quorum_max", 1, 1, Braces::No, |c, st, p| {
+        p.quorum_max = c.u32(st, 0, 0, 65535)
+    }),
+    kw("fork_delay", 1, 1, Braces::No, |c, st, p| {
+        p.fork_delay = c.timer(st, 0, 0.0, 3600.0)
+    }),
+    kw("terminate_delay", 1, 1, Braces::No, |c, st, p| {
+        p.terminate_delay = c.timer(st, 0, 0.0, 3600.0)
+    }),
     kw("delay", 1, 1, Braces::No, |c, st, p| {
         p.fork_delay = c.timer(st, 0, 0.0, 3600.0);
         p.terminate_delay = p.fork_delay.clone();
     }),
-    kw("full_command", 0, 0, Braces::No, |_, st, p| p.full_command = Some(st.keyword.span)),
+    kw("full_command", 0, 0, Braces::No, |_, st, p| {
+        p.full_command = Some(st.keyword.span)
+    }),
 ];
 
 pub fn track_process(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
@@ -602,8 +857,123 @@ pub fn track_process(c: &mut Ctx, st: &Stmt, cfg: &mut Config) {
         dispatch(c, "track_process", TRACK_PROCESS, &b.stmts, &mut p);
     }
     if p.process.is_none() {
-        c.error(p.name.span, format!("track_process {}: no 'process' given", p.name.node));
+        c.error(
+            p.name.span,
+            format!("track_process {}: no 'process' given", p.name.node),
+        );
     }
     cfg.track_processes.push(p);
 }
 
+#[cfg(test)]
+mod tests {
+    use crate::ir::keepalived::{AcceptMode, AddrScope, AuthType, Config, VrrpState, VrrpVersion};
+    use crate::{Diagnostics, SourceMap};
+
+    fn parse(text: &str) -> (Config, Diagnostics) {
+        let mut map = SourceMap::new();
+        let mut d = Diagnostics::new();
+        let cfg = crate::keepalived::parse_str("t.conf", text, &mut map, &mut d);
+        (cfg, d)
+    }
+
+    fn errors(d: &Diagnostics) -> Vec<(u32, String)> {
+        d.errors()
+            .map(|e| (e.span.line, e.message.clone()))
+            .collect()
+    }
+
+    const BASE: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.1\n }\n";
+
+    #[test]
+    fn instance_keywords_fill_the_ir() {
+        let (cfg, d) = parse(&format!(
+            "{BASE} state MASTER\n priority 150\n advert_int 2\n authentication {{\n  auth_type PASS\n  auth_pass abc\n }}\n \
+             version 3\n no_accept\n unicast_src_ip 192.0.2.9\n unicast_peer {{\n  192.0.2.10 min_ttl 2\n }}\n \
+             garp_master_delay 3\n notify_master \"/bin/x a\" root\n smtp_alert off\n}}\n"
+        ));
+        assert!(errors(&d).is_empty(), "{:?}", errors(&d));
+        let i = &cfg.instances[0];
+        assert_eq!(i.name.node, "VI_1");
+        assert_eq!(i.state.as_ref().unwrap().node, VrrpState::Master);
+        assert_eq!(i.virtual_router_id.as_ref().unwrap().node, 51);
+        assert_eq!(i.priority.as_ref().unwrap().node, 150);
+        assert_eq!(i.advert_int.as_ref().unwrap().node.as_millis(), 2000);
+        let auth = i.authentication.as_ref().unwrap();
+        assert_eq!(auth.auth_type.as_ref().unwrap().node, AuthType::Pass);
+        assert_eq!(i.version.as_ref().unwrap().node, VrrpVersion::V3);
+        assert_eq!(i.accept.as_ref().unwrap().node, AcceptMode::NoAccept);
+        assert_eq!(i.unicast_peers[0].min_ttl, Some(2));
+        assert_eq!(i.garp.master_delay.as_ref().unwrap().node.as_millis(), 3000);
+        let n = i.notify.master.as_ref().unwrap();
+        assert_eq!(n.command, "/bin/x a");
+        assert_eq!(n.user.as_ref().unwrap().user, "root");
+        assert!(!i.smtp_alert.as_ref().unwrap().node);
+    }
+
+    #[test]
+    fn virtual_address_options() {
+        let (cfg, d) = parse(
+            "vrrp_instance V {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.1/24 brd 192.0.2.255 dev eth0 scope link label eth0:1 no_track\n }\n}\n",
+        );
+        assert!(errors(&d).is_empty());
+        let vip = &cfg.instances[0].virtual_ipaddress[0];
+        assert_eq!(vip.addr.prefix, 24);
+        assert_eq!(vip.scope, Some(AddrScope::Link));
+        assert_eq!(vip.label.as_deref(), Some("eth0:1"));
+        assert!(vip.no_track);
+        assert_eq!(vip.span.line, 5);
+    }
+
+    #[test]
+    fn script_track_file_and_process_blocks() {
+        let (cfg, d) = parse(
+            "global_defs {\n enable_script_security\n}\nvrrp_script s {\n script \"/bin/true\"\n interval 1.5\n weight -10 reverse\n rise 2\n fall 3\n init_fail\n}\n\
+             track_file f {\n file /tmp/x\n weight 5\n init_file 3 overwrite\n}\n\
+             vrrp_track_process p {\n process rsproxy -c x\n quorum 2\n delay 0.5\n}\n",
+        );
+        assert!(errors(&d).is_empty(), "{:?}", errors(&d));
+        let s = &cfg.scripts[0];
+        assert_eq!(s.interval.as_ref().unwrap().node.micros, 1_500_000);
+        let w = s.weight.as_ref().unwrap();
+        assert_eq!((w.value, w.reverse), (-10, true));
+        assert!(s.init_fail.is_some());
+        assert_eq!(cfg.track_files[0].init_file.as_ref().unwrap().node.value, 3);
+        let p = &cfg.track_processes[0];
+        assert_eq!(p.process.as_ref().unwrap().node, vec!["rsproxy", "-c", "x"]);
+        assert_eq!(p.terminate_delay.as_ref().unwrap().node.micros, 500_000);
+    }
+
+    #[test]
+    fn ranges_are_checked_at_the_word() {
+        let (_, d) = parse(&format!(
+            "{BASE} priority 256\n advert_int 0\n preempt_delay 1001\n}}\n"
+        ));
+        let lines: Vec<u32> = errors(&d).iter().map(|e| e.0).collect();
+        assert_eq!(lines, vec![7, 8, 9]);
+    }
+
+    #[test]
+    fn unknown_keyword_suggests_the_closest() {
+        let (_, d) = parse(&format!("{BASE} priorty 100\n}}\n"));
+        let e = d.errors().next().unwrap();
+        assert_eq!(e.span.line, 7);
+        assert_eq!(e.help.as_deref(), Some("did you mean 'priority'?"));
+    }
+
+    #[test]
+    fn unsupported_and_lvs_keywords_are_errors_naming_them() {
+        let (_, d) = parse(&format!(
+            "{BASE} use_vmac\n}}\nvirtual_server 192.0.2.1 80 {{\n lb_algo rr\n}}\n"
+        ));
+        let msgs: Vec<String> = errors(&d).into_iter().map(|e| e.1).collect();
+        assert_eq!(
+            msgs[0],
+            "'use_vmac' is recognised but not supported by rsproxy yet"
+        );
+        assert_eq!(
+            msgs[1],
+            "'virtual_server' (LVS) is recognised but not supported by rsproxy"
+        );
+    }
+}
