@@ -1,6 +1,8 @@
 //! Golden test: every `fixtures/keepalived/NAME.conf` is checked by rsproxy, which must give
 //! the verdict stored in `NAME.expect` (its `rsproxy-verdict` if it deliberately differs from
 //! keepalived) and, for an invalid config, name at least every expected error line.
+//! `SHOW=PREFIX cargo test --test keepalived_golden -- --nocapture` prints rsproxy's diagnostics
+//! for the fixtures whose name starts with PREFIX.
 //! Plus a property test: the parser never panics and every diagnostic has a line >= 1.
 //!
 //! The `.expect` reader here is a small copy of `compat_tests::Expect` (format in
@@ -85,6 +87,9 @@ fn every_keepalived_fixture_gets_the_expected_verdict_and_lines() {
         });
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let rendered = checked.diagnostics.render(&checked.sources, 0, false);
+        if std::env::var("SHOW").is_ok_and(|s| name.starts_with(&s)) {
+            eprintln!("{name}:\n{rendered}");
+        }
         if checked.is_valid() != expect.valid {
             failures.push(format!(
                 "{name}: expected {}, rsproxy says {}\n{rendered}",
