@@ -80,6 +80,12 @@ enum Format {
     Json,
 }
 
+/// Whether this machine has `ip` on one of its interfaces: binding a UDP socket to it
+/// succeeds only then (no packet is sent).
+fn is_local_address(ip: std::net::IpAddr) -> bool {
+    std::net::UdpSocket::bind((ip, 0)).is_ok()
+}
+
 /// HAProxy's two-letter flags (`-db`) are not clap short options; map them first.
 fn normalise_args(args: impl Iterator<Item = String>) -> Vec<String> {
     args.map(|a| {
@@ -119,6 +125,7 @@ fn main() -> ExitCode {
         haproxy: cli.config.clone(),
         keepalived: cli.keepalived.clone(),
         env: Env::from_process(),
+        is_local_address: Some(is_local_address),
     };
     let checked = check(&input);
     let valid = checked.is_valid();

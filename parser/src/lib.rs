@@ -29,6 +29,9 @@ pub struct CheckInput {
     pub haproxy: Vec<PathBuf>,
     pub keepalived: Option<PathBuf>,
     pub env: Env,
+    /// Whether this machine owns an address (the CLI probes it; the parser does no network
+    /// I/O). `None`: do not check.
+    pub is_local_address: Option<fn(std::net::IpAddr) -> bool>,
 }
 
 /// The outcome of a check: every file read, every diagnostic, and the IR of each half that
@@ -66,7 +69,7 @@ pub fn check(input: &CheckInput) -> Checked {
         .as_ref()
         .map(|path| keepalived::parse_file(path, &input.env, &mut sources, &mut diagnostics));
     if let (Some(h), Some(k)) = (&haproxy, &keepalived) {
-        validate::cross_check(h, k, &mut diagnostics);
+        validate::cross_check(h, k, input.is_local_address, &mut diagnostics);
     }
     Checked {
         sources,

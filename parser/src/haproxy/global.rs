@@ -6,7 +6,7 @@ use super::kw::{self, Args, Support, TimeUnit};
 use super::{bind, did_you_mean};
 use crate::ir::haproxy::{
     Facility, Global, LogAddress, LogFormatKind, LogLevel, LogTarget, StatsLevel, StatsSocket,
-    TuneValue,
+    TuneValue, Verify,
 };
 use crate::{Diagnostics, Spanned};
 
@@ -134,6 +134,21 @@ static KEYWORDS: &[Keyword] = &[
         g.ssl_default_server_options
             .extend(ssl_options(a, d, false))
     }),
+    kw("ssl-server-verify", |g, a, d| {
+        let v = match a.at(1) {
+            "none" => Verify::None,
+            "required" => Verify::Required,
+            other => {
+                return d.push(a.error(
+                    1,
+                    format!(
+                    "'ssl-server-verify' expects 'none' or 'required' as argument (got '{other}')."
+                ),
+                ))
+            }
+        };
+        g.ssl_server_verify = Some(Spanned::new(v, a.span(1)));
+    }),
     kw("ca-base", |g, a, d| {
         g.ca_base = word(a, d, "a directory path as an argument")
     }),
@@ -157,7 +172,6 @@ static KEYWORDS: &[Keyword] = &[
     no("ssl-engine"),
     no("ssl-mode-async"),
     no("ssl-dh-param-file"),
-    no("ssl-server-verify"),
     no("ssl-load-extra-files"),
     no("ssl-load-extra-del-ext"),
     no("ssl-default-server-ciphersuites"),
@@ -250,6 +264,30 @@ static TUNE: &[(&str, TuneKind, Support)] = &[
     ("tune.listener.multi-queue", TuneKind::Word, Support::No),
     ("tune.buffers.limit", TuneKind::Int, Support::No),
     ("tune.buffers.reserve", TuneKind::Int, Support::No),
+    // The rest of HAProxy 2.6's tune.* keywords (QUIC ones excluded: Debian's build has no
+    // QUIC, so haproxy -c rejects them as unknown too).
+    ("tune.fail-alloc", TuneKind::Word, Support::No),
+    ("tune.idle-pool.shared", TuneKind::Word, Support::No),
+    ("tune.lua.forced-yield", TuneKind::Word, Support::No),
+    ("tune.lua.service-timeout", TuneKind::Word, Support::No),
+    ("tune.lua.session-timeout", TuneKind::Word, Support::No),
+    ("tune.lua.task-timeout", TuneKind::Word, Support::No),
+    (
+        "tune.peers.max-updates-at-once",
+        TuneKind::Word,
+        Support::No,
+    ),
+    ("tune.pool-high-fd-ratio", TuneKind::Word, Support::No),
+    ("tune.pool-low-fd-ratio", TuneKind::Word, Support::No),
+    (
+        "tune.ssl.capture-cipherlist-size",
+        TuneKind::Word,
+        Support::No,
+    ),
+    ("tune.ssl.hard-maxrecord", TuneKind::Word, Support::No),
+    ("tune.vars.proc-max-size", TuneKind::Word, Support::No),
+    ("tune.vars.reqres-max-size", TuneKind::Word, Support::No),
+    ("tune.vars.sess-max-size", TuneKind::Word, Support::No),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

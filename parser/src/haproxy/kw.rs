@@ -25,6 +25,12 @@ pub fn unsupported(span: Span, what: &str) -> Diagnostic {
     )
 }
 
+/// Whether `d` is the error of [`unsupported`] (HAProxy would have accepted the line).
+pub fn is_unsupported(d: &Diagnostic) -> bool {
+    d.message
+        .ends_with("is recognised but not supported by rsproxy yet")
+}
+
 /// The words of one configuration line and where they are.
 #[derive(Clone, Copy, Debug)]
 pub struct Args<'a> {

@@ -193,6 +193,11 @@ impl Builder {
         for line in &lexer::tokenize_file(file, name, text, env, diags) {
             let expanded = expand_address_vars(&line.words, &self.env);
             let words = expanded.as_deref().unwrap_or(&line.words);
+            // An empty word ("") ends the argument list, as in HAProxy.
+            let words = match words.iter().skip(1).position(|w| w.text.is_empty()) {
+                Some(i) => &words[..=i],
+                None => words,
+            };
             self.line(Args::new(file, line.line, words), diags);
         }
     }
@@ -459,6 +464,7 @@ pub(crate) fn new_proxy(
         binds: Vec::new(),
         servers: Vec::new(),
         acls: Vec::new(),
+        rejected_acls: Vec::new(),
         use_backends: Vec::new(),
         default_backend: None,
         use_servers: Vec::new(),
@@ -626,7 +632,12 @@ mod tests {
         std::fs::write(dir.join("notes.txt"), "bogus\n").unwrap();
         let mut sources = SourceMap::new();
         let mut diags = Diagnostics::new();
-        parse_paths(&[dir.clone()], &Env::empty(), &mut sources, &mut diags);
+        parse_paths(
+            std::slice::from_ref(&dir),
+            &Env::empty(),
+            &mut sources,
+            &mut diags,
+        );
         std::fs::remove_dir_all(&dir).unwrap();
         let errs: Vec<_> = diags
             .errors()

@@ -888,7 +888,14 @@ fn parse_acl(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
             span: a.line_span(),
             expr,
         }),
-        Err(e) => d.push(e),
+        Err(e) => {
+            // HAProxy accepted this ACL, so its users must not fail again on its name; an
+            // invalid ACL is another matter: HAProxy reports its users too.
+            if kw::is_unsupported(&e) {
+                p.rejected_acls.push(name.to_string());
+            }
+            d.push(e);
+        }
     }
 }
 
@@ -898,7 +905,10 @@ fn check_refs(p: &Proxy, cond: Option<&Condition>, a: Args, what: &str, d: &mut 
     let Some(cond) = cond else { return };
     for term in cond.any_of.iter().flatten() {
         if let AclRef::Named(n) = &term.acl {
-            if !acl::is_predefined_acl(&n.node) && !p.acls.iter().any(|x| x.name.node == n.node) {
+            if !acl::is_predefined_acl(&n.node)
+                && !p.acls.iter().any(|x| x.name.node == n.node)
+                && !p.rejected_acls.contains(&n.node)
+            {
                 d.push(crate::Diagnostic::error(
                     crate::Dialect::Haproxy,
                     Span {

@@ -5,13 +5,19 @@
 
 use super::server;
 use crate::ir::haproxy::{
-    BackendRef, Config, Mode, OptionName, Proxy, ProxyKind, ServerOptions, TimeoutKind,
+    AclRef, BackendRef, Config, Mode, OptionName, Proxy, ProxyKind, ServerOptions, TimeoutKind,
+    Verify,
 };
 use crate::{Diagnostic, Diagnostics, Dialect, Span};
 
 pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
+    let verify_none = config
+        .global
+        .ssl_server_verify
+        .as_ref()
+        .is_some_and(|v| v.node == Verify::None);
     for p in &mut config.proxies {
-        inherit_default_server(p, diags);
+        inherit_default_server(p, verify_none, diags);
     }
     let config: &Config = config;
     let listening = config
@@ -29,6 +35,7 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
     }
     check_proxy_ids(config, diags);
     for p in &config.proxies {
+        check_userlist_refs(config, p, diags);
         check_switching(config, p, diags);
         check_servers(p, diags);
         check_listeners_and_timeouts(p, diags);
@@ -53,7 +60,7 @@ fn err(span: Span, msg: impl Into<String>) -> Diagnostic {
 
 /// `server` options left unsaid take the proxy's `default-server` values. Checks that depend
 /// on the result (name resolution under `init-addr`, TLS verification) run on it here.
-fn inherit_default_server(p: &mut Proxy, diags: &mut Diagnostics) {
+fn inherit_default_server(p: &mut Proxy, verify_none: bool, diags: &mut Diagnostics) {
     let def = p
         .settings
         .default_server
@@ -66,7 +73,7 @@ fn inherit_default_server(p: &mut Proxy, diags: &mut Diagnostics) {
         if let Some(d) = server::check_server_resolution(s, &effective) {
             diags.push(d);
         }
-        for d in server::check_server_tls(s, &effective, false) {
+        for d in server::check_server_tls(s, &effective, verify_none) {
             diags.push(d);
         }
         s.opts = effective;
@@ -248,21 +255,18 @@ fn check_listeners_and_timeouts(p: &Proxy, diags: &mut Diagnostics) {
     let missing_fe = p.kind.has_frontend() && !t.contains_key(&TimeoutKind::Client);
     let missing_be = p.kind.has_backend()
         && (!t.contains_key(&TimeoutKind::Connect) || !t.contains_key(&TimeoutKind::Server));
-    if mode(p) != Mode::Tcp
-        || p.kind.has_backend() && !p.servers.is_empty()
-        || p.kind.has_frontend()
-    {
-        if missing_fe || missing_be {
-            diags.push(Diagnostic::warning(
-                Dialect::Haproxy,
-                p.name.span,
-                format!(
-                    "missing timeouts for {} '{}'. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
-                    p.kind.keyword(),
-                    p.name.node
-                ),
-            ));
-        }
+    // HAProxy does not warn about a tcp backend with no server: it carries no traffic.
+    let carries_traffic = p.kind.has_frontend() || mode(p) != Mode::Tcp || !p.servers.is_empty();
+    if carries_traffic && (missing_fe || missing_be) {
+        diags.push(Diagnostic::warning(
+            Dialect::Haproxy,
+            p.name.span,
+            format!(
+                "missing timeouts for {} '{}'. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
+                p.kind.keyword(),
+                p.name.node
+            ),
+        ));
     }
 }
 
@@ -291,5 +295,45 @@ fn check_http_only_options(p: &Proxy, diags: &mut Diagnostics) {
                 p.name.node
             ),
         ));
+    }
+}
+
+/// `http_auth(USERLIST)` / `http_auth_group(USERLIST)` name a `userlist` section.
+fn check_userlist_refs(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    let named = p.acls.iter().map(|a| (&a.expr, a.span));
+    let rules = p
+        .http_request
+        .iter()
+        .chain(&p.http_response)
+        .filter_map(|r| r.cond.as_ref().map(|c| (c, r.span)));
+    let switching = p
+        .use_backends
+        .iter()
+        .filter_map(|u| u.cond.as_ref().map(|c| (c, u.span)));
+    let mut anonymous = Vec::new();
+    for (cond, span) in rules.chain(switching) {
+        for term in cond.any_of.iter().flatten() {
+            if let AclRef::Anonymous(e) = &term.acl {
+                anonymous.push((&e.node, span));
+            }
+        }
+    }
+    for (expr, span) in named.chain(anonymous) {
+        let fetch = expr.sample.fetch;
+        if !matches!(fetch, "http_auth" | "http_auth_group") {
+            continue;
+        }
+        let Some(list) = expr.sample.args.first() else {
+            continue;
+        };
+        if !config.userlists.iter().any(|u| &u.name.node == list) {
+            diags.push(err(
+                span,
+                format!(
+                    "unable to find userlist '{list}' referenced in arg 1 of ACL keyword '{fetch}' in proxy '{}'.",
+                    p.name.node
+                ),
+            ));
+        }
     }
 }

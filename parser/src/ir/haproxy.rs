@@ -70,6 +70,8 @@ pub struct Global {
     pub ssl_default_bind_options: Vec<Spanned<String>>,
     pub ssl_default_server_ciphers: Option<Spanned<String>>,
     pub ssl_default_server_options: Vec<Spanned<String>>,
+    /// `ssl-server-verify none|required`: the default of `verify` on server lines.
+    pub ssl_server_verify: Option<Spanned<Verify>>,
     pub ca_base: Option<Spanned<String>>,
     pub crt_base: Option<Spanned<String>>,
     pub node: Option<Spanned<String>>,
@@ -282,6 +284,10 @@ pub struct Proxy {
     pub binds: Vec<Bind>,
     pub servers: Vec<Server>,
     pub acls: Vec<Acl>,
+    /// Names of ACLs rejected only as not supported by rsproxy (that error is reported): a
+    /// rule naming one is not reported again as "no such ACL".
+    #[serde(skip)]
+    pub rejected_acls: Vec<String>,
     pub use_backends: Vec<UseBackend>,
     pub default_backend: Option<Spanned<String>>,
     pub use_servers: Vec<UseServer>,

@@ -192,8 +192,3 @@ mod tests {
         assert_eq!(e.span.line, 1);
     }
 }
-
-/// Every keyword with the block it belongs to and whether rsproxy supports it.
-pub fn keyword_names() -> Vec<(String, &'static str, bool)> {
-    Vec::new()
-}
