@@ -17,8 +17,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-haproxy -v | head -n 1
-keepalived -v 2>&1 | head -n 1
+# (Captured, not piped to head: with pipefail, head closing the pipe would fail the script.)
+hv=$(haproxy -v 2>&1); echo "${hv%%$'\n'*}"
+kv=$(keepalived -v 2>&1); echo "${kv%%$'\n'*}"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
