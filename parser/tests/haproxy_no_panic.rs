@@ -144,6 +144,28 @@ const WORDS: &[&str] = &[
     ".alert",
     "#",
     "",
+    // Multi-byte characters next to the characters parsers slice at.
+    "é",
+    "%é",
+    "\"%[src,regsub(é,ü)]\"",
+    "\"%{+Q}é\"",
+    "$é:80",
+    "${é}:80",
+    "é:8é",
+    "[é]:80",
+    "hdr(é)",
+    "log-format",
+    "unique-id-format",
+    "\"%ci %[req.hdr(host),lower]\"",
+    "\"%[\"",
+    "set-var(txn.é)",
+    "http_auth(é)",
+    "-m",
+    "reg",
+    "(é",
+    "\\x",
+    "'é'",
+    "\"${X-é}\"",
 ];
 
 fn vocab_line() -> impl Strategy<Value = String> {
