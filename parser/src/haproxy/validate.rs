@@ -9,6 +9,7 @@ use crate::ir::haproxy::{
     Verify,
 };
 use crate::{Diagnostic, Diagnostics, Dialect, Span};
+use std::collections::HashMap;
 
 pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
     let verify_none = config
@@ -34,9 +35,14 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
         ));
     }
     check_proxy_ids(config, diags);
+    // Backends by name, built once: each use_backend resolves in O(1), not by a scan.
+    let mut backends: HashMap<&str, &Proxy> = HashMap::new();
+    for p in config.backends() {
+        backends.entry(p.name.node.as_str()).or_insert(p);
+    }
     for p in &config.proxies {
         check_userlist_refs(config, p, diags);
-        check_switching(config, p, diags);
+        check_switching(&backends, p, diags);
         check_servers(p, diags);
         check_listeners_and_timeouts(p, diags);
         check_http_only_options(p, diags);
@@ -168,7 +174,7 @@ fn check_proxy_ids(config: &Config, diags: &mut Diagnostics) {
 
 /// Backend references must resolve; HAProxy checks them even where a frontend-only rule was
 /// ignored (a `use_backend` in a backend), so rsproxy does too.
-fn check_switching(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
+fn check_switching(backends: &HashMap<&str, &Proxy>, p: &Proxy, diags: &mut Diagnostics) {
     let mut targets = Vec::new();
     if let Some(db) = &p.default_backend {
         targets.push((db.node.as_str(), db.span, "default_backend"));
@@ -179,7 +185,7 @@ fn check_switching(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
         }
     }
     for (name, span, what) in targets {
-        match config.proxy(name, true) {
+        match backends.get(name).copied() {
             None => diags.push(err(
                 span,
                 format!(
