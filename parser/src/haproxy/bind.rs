@@ -13,7 +13,7 @@
 //! The address syntax ([`parse_socket_address`]) is shared with `stats socket`; the lower
 //! level pieces (family prefixes, port parsing, resolution) are shared with `server` lines.
 
-use super::kw::{unsupported, Args, Support};
+use super::kw::{atol, unsupported, Args, Support};
 use crate::diag::best_match;
 use crate::ir::haproxy::{
     Bind, BindOptions, Host, PortRange, SocketAddress, StatsLevel, TlsVersion, Verify,
@@ -90,26 +90,6 @@ pub fn split_host_port(s: &str) -> Option<(&str, &str)> {
         }
     }
     s.rsplit_once(':')
-}
-
-/// C `atol`: optional sign, then leading digits; stops at the first other character,
-/// 0 when there are no digits. Saturates instead of overflowing.
-pub fn atol(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut n: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 /// The error for a port whose first character is not a digit.

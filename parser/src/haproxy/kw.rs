@@ -256,6 +256,26 @@ pub fn invalid_name_char(name: &str) -> Option<char> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':')))
 }
 
+/// C `atol`: optional sign, then leading digits; stops at the first other character,
+/// 0 when there are no digits. Saturates instead of overflowing.
+pub fn atol(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut n: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 /// An integer as HAProxy reads many of its counts (C `atol`): leading digits count and
 /// anything else reads as 0, so HAProxy accepts `maxconn abc`. rsproxy accepts it too, to
 /// keep the same verdict, but warns.
@@ -264,9 +284,8 @@ pub fn lax_u32(a: Args, i: usize, d: &mut crate::Diagnostics) -> Option<crate::S
         d.push(a.error(0, format!("'{}' expects an integer argument.", a.at(0))));
         return None;
     };
-    let digits: String = w.chars().take_while(|c| c.is_ascii_digit()).collect();
-    let n = digits.parse::<u64>().unwrap_or(0).min(u32::MAX as u64) as u32;
-    if digits.len() != w.len() {
+    let n = atol(w).clamp(0, i64::from(u32::MAX)) as u32;
+    if parse_uint(w).is_none() {
         d.push(a.warning(
             i,
             format!(

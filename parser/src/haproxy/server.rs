@@ -13,11 +13,12 @@
 //! Invariant: parsing a line never resolves a server's host name.
 
 use super::bind::{
-    atol, check_ca_file, check_certificate, parse_ip, parse_tls_version, port_char_error,
-    resolve_host, split_host_port, split_prefix, tls_version_suffix, AddrKind, Family,
+    check_ca_file, check_certificate, parse_ip, parse_tls_version, port_char_error, resolve_host,
+    split_host_port, split_prefix, tls_version_suffix, AddrKind, Family,
 };
 use super::kw::{
-    invalid_name_char, parse_duration, parse_duration_lenient, unsupported, Args, Support, TimeUnit,
+    atol, invalid_name_char, parse_duration, parse_duration_lenient, unsupported, Args, Support,
+    TimeUnit,
 };
 use crate::diag::best_match;
 use crate::ir::haproxy::{Host, Server, ServerAddress, ServerOptions, ServerPort, Verify};
