@@ -1,0 +1,8 @@
+//! rsproxy: the runtime behind the `rsproxy` binary.
+//!
+//! Data flows one way (see DESIGN.md): the parser crate gives a validated IR; [`plan`] turns
+//! it into an immutable runtime plan; the runtime's tasks read the plan. [`balance`] holds
+//! the load-balancing algorithms: pure, synchronous, unit-tested.
+#![forbid(unsafe_code)]
+
+pub mod balance;
