@@ -11,83 +11,18 @@
 //!
 //! Both check every fixture and fail once at the end with a table of the mismatches.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use compat_tests::{fixtures, fixtures_dir, Expect};
+use compat_tests::{
+    disagreement, expected_text, fixtures, fixtures_dir, locations_text, rsproxy_check, run, table,
+    truncate, verdict_word, Expect, Location,
+};
 
 /// A check that takes longer than this is reported as hanging.
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-type Location = (String, u32);
-
-/// Output and exit status of one process run on one fixture.
-struct Run {
-    /// `None`: killed by a signal or by the timeout.
-    exit: Option<i32>,
-    timed_out: bool,
-    stdout: Vec<u8>,
-    /// stdout and stderr for haproxy (it mixes both), stderr for rsproxy.
-    text: String,
-}
-
-/// Runs `program args...` in `dir` with an empty environment except PATH and the fixture's
-/// `env:` lines, as the capture script does with `env -i PATH=$PATH ...`.
-fn run(program: &Path, args: &[&str], dir: &Path, expect: &Expect) -> Run {
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .current_dir(dir)
-        .env_clear()
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.envs(expect.env.iter().map(|(k, v)| (k, v)));
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    let mut out_pipe = child.stdout.take().expect("stdout is piped");
-    let mut err_pipe = child.stderr.take().expect("stderr is piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let start = Instant::now();
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for child") {
-            break Some(status);
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            timed_out = true;
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    let mut text = String::from_utf8_lossy(&stderr).into_owned();
-    text.push_str(&String::from_utf8_lossy(&stdout));
-    Run {
-        exit: status.and_then(|s| s.code()),
-        timed_out,
-        stdout,
-        text,
-    }
-}
 
 /// Every `[FILE:LINE]` in the `[ALERT]` lines of haproxy's output, in order, without repeats:
 /// the same rule as `grep '^\[ALERT\]' | grep -oE '\[[^] []+:[0-9]+\]'` in the capture script.
@@ -119,50 +54,6 @@ fn alert_locations(output: &str) -> Vec<Location> {
         }
     }
     found
-}
-
-fn locations_text(locs: &[Location]) -> String {
-    if locs.is_empty() {
-        "-".to_string()
-    } else {
-        locs.iter()
-            .map(|(f, l)| format!("{f}:{l}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-fn verdict_word(valid: bool) -> &'static str {
-    if valid {
-        "valid"
-    } else {
-        "invalid"
-    }
-}
-
-fn basename(file: &str) -> &str {
-    Path::new(file)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(file)
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}...", s.chars().take(max).collect::<String>())
-    }
-}
-
-fn table(header: [&str; 4], rows: &[[String; 4]]) -> String {
-    let header = header.map(String::from);
-    let all: Vec<&[String; 4]> = std::iter::once(&header).chain(rows).collect();
-    let width = |c: usize| all.iter().map(|r| r[c].chars().count()).max().unwrap_or(0);
-    let (w0, w1, w2) = (width(0), width(1), width(2));
-    all.iter()
-        .map(|r| format!("{:w0$} | {:w1$} | {:w2$} | {}\n", r[0], r[1], r[2], r[3]))
-        .collect()
 }
 
 /// Runs `f` on every fixture on a few threads; results in fixture order.
@@ -241,21 +132,22 @@ struct Verdict {
     summary: String,
 }
 
+/// Runs haproxy as the capture script does: in the fixture's directory, with an empty
+/// environment except PATH and the fixture's `env:` lines (`env -i PATH=$PATH ...`).
 fn haproxy_verdict(bin: &Path, dir: &Path, name: &str, expect: &Expect) -> Verdict {
-    let r = run(bin, &["-c", "-f", name], dir, expect);
-    let first_alert = r
-        .text
+    let r = run(bin, &["-c", "-f", name], dir, &expect.env, TIMEOUT);
+    let text = r.text();
+    let first_alert = text
         .lines()
         .find(|l| l.starts_with("[ALERT]"))
         .map(|l| l.split_once(" : ").map_or(l, |(_, rest)| rest).to_string());
-    let summary = if r.timed_out {
-        format!("no answer within {}s", TIMEOUT.as_secs())
-    } else {
-        first_alert.unwrap_or_else(|| format!("exit {:?}", r.exit))
+    let summary = match r.timed_out {
+        Some(limit) => format!("no answer within {}s", limit.as_secs()),
+        None => first_alert.unwrap_or_else(|| format!("exit {:?}", r.exit)),
     };
     Verdict {
         valid: r.exit == Some(0),
-        lines: alert_locations(&r.text),
+        lines: alert_locations(&text),
         summary,
     }
 }
@@ -326,99 +218,6 @@ fn rsproxy() -> PathBuf {
     bin
 }
 
-/// What rsproxy's JSON report says.
-struct Report {
-    exit: Option<i32>,
-    timed_out: bool,
-    json_valid: Option<bool>,
-    /// `(file, line)` of every diagnostic with severity "error".
-    errors: Vec<Location>,
-    first: String,
-}
-
-fn rsproxy_report(bin: &Path, dir: &Path, name: &str, expect: &Expect) -> Report {
-    let r = run(
-        bin,
-        &["--check", "--format", "json", "-c", name],
-        dir,
-        expect,
-    );
-    let mut report = Report {
-        exit: r.exit,
-        timed_out: r.timed_out,
-        json_valid: None,
-        errors: Vec::new(),
-        first: r
-            .text
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| format!("stderr: {l}"))
-            .unwrap_or_default(),
-    };
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&r.stdout) else {
-        return report;
-    };
-    report.json_valid = json.get("valid").and_then(|v| v.as_bool());
-    let diagnostics = json
-        .get("diagnostics")
-        .and_then(|d| d.as_array())
-        .cloned()
-        .unwrap_or_default();
-    for (i, d) in diagnostics.iter().enumerate() {
-        let field = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-        let line = d.get("line").and_then(|v| v.as_u64()).unwrap_or(0) as u32;
-        if i == 0 {
-            report.first = format!(
-                "{}: {}:{line}: {}",
-                field("severity"),
-                field("file"),
-                field("message")
-            );
-        }
-        if field("severity") == "error" {
-            report.errors.push((field("file"), line));
-        }
-    }
-    report
-}
-
-/// `None` when rsproxy gives `want` and names every line of `lines` (for an invalid config).
-fn disagreement(want: bool, lines: &[Location], got: &Report) -> Option<String> {
-    if got.timed_out {
-        return Some(format!("no answer within {}s", TIMEOUT.as_secs()));
-    }
-    let exit_verdict = match got.exit {
-        Some(0) => true,
-        Some(1) => false,
-        other => return Some(format!("exit status {other:?} (expected 0 or 1)")),
-    };
-    let Some(json_valid) = got.json_valid else {
-        return Some(format!(
-            "{} by exit status, no JSON report",
-            verdict_word(exit_verdict)
-        ));
-    };
-    if exit_verdict != json_valid {
-        return Some(format!("exit {:?} but JSON valid={json_valid}", got.exit));
-    }
-    if json_valid != want {
-        return Some(verdict_word(json_valid).to_string());
-    }
-    let missing: Vec<String> = lines
-        .iter()
-        .filter(|(file, line)| {
-            !got.errors
-                .iter()
-                .any(|(f, l)| l == line && basename(f) == basename(file))
-        })
-        .map(|(f, l)| format!("{}:{l}", basename(f)))
-        .collect();
-    if !want && !missing.is_empty() {
-        return Some(format!("invalid, no error at {}", missing.join(" ")));
-    }
-    None
-}
-
 #[test]
 fn rsproxy_agrees_with_haproxy() {
     let (haproxy_bin, _) = haproxy();
@@ -429,7 +228,7 @@ fn rsproxy_agrees_with_haproxy() {
 
     let results = par_map(&all, |name, expect| {
         let now = haproxy_verdict(&haproxy_bin, &dir, name, expect);
-        let got = rsproxy_report(&rsproxy_bin, &dir, name, expect);
+        let got = rsproxy_check(&rsproxy_bin, &dir, name, &expect.env, TIMEOUT);
         (now, got)
     });
     let mut rows = Vec::new();
@@ -438,18 +237,9 @@ fn rsproxy_agrees_with_haproxy() {
         let want = expect.rsproxy_valid.unwrap_or(now.valid);
         let lines = expect.rsproxy_error_lines.as_deref().unwrap_or(&now.lines);
         if let Some(what) = disagreement(want, lines, got) {
-            let lines: Vec<Location> = lines
-                .iter()
-                .map(|(f, l)| (basename(f).to_string(), *l))
-                .collect();
-            let expected = match (want, lines.is_empty()) {
-                (true, _) => "valid".to_string(),
-                (false, true) => "invalid".to_string(),
-                (false, false) => format!("invalid at {}", locations_text(&lines)),
-            };
             rows.push([
                 name.clone(),
-                truncate(&expected, 60),
+                truncate(&expected_text(want, lines), 60),
                 truncate(&what, 60),
                 truncate(&got.first, 100),
             ]);

@@ -5,7 +5,7 @@
 //! deliberate difference (`rsproxy-reason`). Skipped, with a message, when keepalived is not
 //! installed (CI installs it). keepalived needs root for `-t`; CI runs as root.
 
-use compat_tests::{fixtures, Expect};
+use compat_tests::{basename, fixtures, verdict_word, Expect, Location};
 use rsproxy_parser::{check, CheckInput, Env};
 use std::path::Path;
 use std::process::Command;
@@ -15,7 +15,7 @@ fn keepalived_available() -> bool {
 }
 
 /// Runs keepalived as capture.sh does: (valid, lines named as (basename, line), output).
-fn run_keepalived(path: &Path, expect: &Expect) -> (bool, Vec<(String, u32)>, String) {
+fn run_keepalived(path: &Path, expect: &Expect) -> (bool, Vec<Location>, String) {
     let dir = path.parent().unwrap();
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     let mut cmd = Command::new("keepalived");
@@ -29,7 +29,7 @@ fn run_keepalived(path: &Path, expect: &Expect) -> (bool, Vec<(String, u32)>, St
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut lines: Vec<(String, u32)> = Vec::new();
+    let mut lines: Vec<Location> = Vec::new();
     for l in text.lines() {
         let Some(rest) = l.strip_prefix('(') else {
             continue;
@@ -37,7 +37,7 @@ fn run_keepalived(path: &Path, expect: &Expect) -> (bool, Vec<(String, u32)>, St
         let Some(end) = rest.find(')') else { continue };
         let inner = &rest[..end];
         let (file, num) = match inner.rsplit_once(": Line ") {
-            Some((f, n)) => (f.rsplit('/').next().unwrap_or(f).to_string(), n),
+            Some((f, n)) => (basename(f).to_string(), n),
             None => match inner.strip_prefix("Line ") {
                 Some(n) => (name.clone(), n),
                 None => continue,
@@ -69,8 +69,8 @@ fn keepalived_still_agrees_with_the_fixtures_and_rsproxy_with_keepalived() {
             failures.push(format!(
                 "{name}: keepalived now says {} {lines:?}, the .expect says {} {stored:?} \
                  (re-run fixtures/keepalived/capture.sh?)\n{text}",
-                if valid { "valid" } else { "invalid" },
-                if expect.valid { "valid" } else { "invalid" },
+                verdict_word(valid),
+                verdict_word(expect.valid),
             ));
         }
         let mut env = Env::empty();
@@ -85,8 +85,8 @@ fn keepalived_still_agrees_with_the_fixtures_and_rsproxy_with_keepalived() {
         if checked.is_valid() != valid && expect.rsproxy_reason.is_none() {
             failures.push(format!(
                 "{name}: keepalived says {}, rsproxy says {} and the fixture gives no rsproxy-reason\n{}",
-                if valid { "valid" } else { "invalid" },
-                if checked.is_valid() { "valid" } else { "invalid" },
+                verdict_word(valid),
+                verdict_word(checked.is_valid()),
                 checked.diagnostics.render(&checked.sources, 0, false)
             ));
         }

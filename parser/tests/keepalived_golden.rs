@@ -5,77 +5,24 @@
 //! for the fixtures whose name starts with PREFIX.
 //! Plus a property test: the parser never panics and every diagnostic has a line >= 1.
 //!
-//! The `.expect` reader here is a small copy of `compat_tests::Expect` (format in
-//! `fixtures/README.md`) so the parser crate does not depend on compat-tests.
+//! Fixtures and their `.expect` (format in `fixtures/README.md`) are read with `compat_tests`,
+//! a dev-dependency (compat-tests only dev-depends on this crate, so there is no cycle in what
+//! gets built).
 
+use compat_tests::{fixtures, missing_locations, verdict_word, ErrorAt};
 use proptest::prelude::*;
 use rsproxy_parser::{check, CheckInput, Env, Severity};
-use std::path::{Path, PathBuf};
-
-struct Expect {
-    valid: bool,
-    lines: Vec<(String, u32)>,
-    env: Vec<(String, String)>,
-}
-
-fn read_expect(path: &Path) -> Expect {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (mut valid, mut rs_valid, mut lines, mut rs_lines, mut env) =
-        (None, None, vec![], None, vec![]);
-    let locs = |v: &str| -> Vec<(String, u32)> {
-        v.split_whitespace()
-            .map(|t| {
-                let (f, l) = t.rsplit_once(':').expect("FILE:LINE");
-                (f.to_string(), l.parse().expect("line number"))
-            })
-            .collect()
-    };
-    for line in text.lines().take_while(|l| *l != "--- output") {
-        let Some((k, v)) = line.split_once(':') else {
-            continue;
-        };
-        let v = v.trim();
-        match k {
-            "verdict" => valid = Some(v == "valid"),
-            "rsproxy-verdict" => rs_valid = Some(v == "valid"),
-            "error-lines" => lines = locs(v),
-            "rsproxy-error-lines" => rs_lines = Some(locs(v)),
-            "env" => {
-                let (a, b) = v.split_once('=').expect("env: NAME=value");
-                env.push((a.to_string(), b.to_string()));
-            }
-            _ => {}
-        }
-    }
-    Expect {
-        valid: rs_valid.or(valid).expect("verdict"),
-        lines: rs_lines.unwrap_or(lines),
-        env,
-    }
-}
-
-fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/keepalived");
-    let mut out: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("fixtures/keepalived")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "conf") && p.is_file())
-        .collect();
-    out.sort();
-    out
-}
 
 #[test]
 fn every_keepalived_fixture_gets_the_expected_verdict_and_lines() {
     let mut failures = Vec::new();
-    let all = fixtures();
+    let all = fixtures("keepalived");
     assert!(
         all.len() >= 50,
         "expected at least 50 keepalived fixtures, found {}",
         all.len()
     );
-    for path in all {
-        let expect = read_expect(&path.with_extension("expect"));
+    for (path, expect) in all {
         let mut env = Env::empty();
         for (k, v) in &expect.env {
             env.set(k, v);
@@ -90,40 +37,32 @@ fn every_keepalived_fixture_gets_the_expected_verdict_and_lines() {
         if std::env::var("SHOW").is_ok_and(|s| name.starts_with(&s)) {
             eprintln!("{name}:\n{rendered}");
         }
-        if checked.is_valid() != expect.valid {
+        let want = expect.rsproxy_verdict();
+        if checked.is_valid() != want {
             failures.push(format!(
                 "{name}: expected {}, rsproxy says {}\n{rendered}",
-                if expect.valid { "valid" } else { "invalid" },
-                if checked.is_valid() {
-                    "valid"
-                } else {
-                    "invalid"
-                }
+                verdict_word(want),
+                verdict_word(checked.is_valid())
             ));
             continue;
         }
-        let named: Vec<(String, u32)> = checked
+        if want {
+            continue;
+        }
+        let errors: Vec<ErrorAt> = checked
             .diagnostics
             .iter()
             .filter(|d| d.severity == Severity::Error)
-            .map(|d| {
-                let f = checked.sources.name(d.span.file);
-                let base = Path::new(&f)
-                    .file_name()
-                    .map(|b| b.to_string_lossy().to_string())
-                    .unwrap_or(f);
-                (base, d.span.line)
+            .map(|d| ErrorAt {
+                file: checked.sources.name(d.span.file),
+                line: d.span.line,
+                message: d.message.clone(),
             })
             .collect();
-        if expect.valid {
-            continue;
-        }
-        for (file, line) in &expect.lines {
-            if !named.iter().any(|(f, l)| f == file && l == line) {
-                failures.push(format!(
-                    "{name}: no rsproxy error names {file}:{line}\n{rendered}"
-                ));
-            }
+        for (file, line) in missing_locations(expect.rsproxy_lines(), &errors) {
+            failures.push(format!(
+                "{name}: no rsproxy error names {file}:{line}\n{rendered}"
+            ));
         }
     }
     assert!(
