@@ -14,10 +14,11 @@
 //! level pieces (family prefixes, port parsing, resolution) are shared with `server` lines.
 
 use super::kw::{atol, unsupported, Args, Support};
-use crate::diag::best_match;
-use crate::ir::haproxy::{
-    Bind, BindOptions, Host, PortRange, SocketAddress, StatsLevel, TlsVersion, Verify,
+use super::optable::{
+    force_tls, kw, no, parse_options, ssl_max_ver, ssl_min_ver, tls_version_suffix, OptCtx,
+    OptKeyword, OptLine, Outcome,
 };
+use crate::ir::haproxy::{Bind, BindOptions, Host, PortRange, SocketAddress, StatsLevel, Verify};
 use crate::{Diagnostic, Diagnostics, Span, Spanned};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
 
@@ -316,101 +317,15 @@ fn name_in_db(db: &str, name: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // option values shared with `server`
 
-/// `SSLv3 | TLSv1.0 | TLSv1.1 | TLSv1.2 | TLSv1.3` (case-sensitive, as HAProxy).
-pub fn parse_tls_version(s: &str) -> Option<TlsVersion> {
-    Some(match s {
-        "SSLv3" => TlsVersion::Sslv3,
-        "TLSv1.0" => TlsVersion::Tlsv10,
-        "TLSv1.1" => TlsVersion::Tlsv11,
-        "TLSv1.2" => TlsVersion::Tlsv12,
-        "TLSv1.3" => TlsVersion::Tlsv13,
-        _ => return None,
-    })
-}
-
-/// The version a `no-*`/`force-*` keyword suffix names (`sslv3`, `tlsv10`, ...).
-pub fn tls_version_suffix(s: &str) -> Option<TlsVersion> {
-    Some(match s {
-        "sslv3" => TlsVersion::Sslv3,
-        "tlsv10" => TlsVersion::Tlsv10,
-        "tlsv11" => TlsVersion::Tlsv11,
-        "tlsv12" => TlsVersion::Tlsv12,
-        "tlsv13" => TlsVersion::Tlsv13,
-        _ => return None,
-    })
-}
-
 /// The MUX protocols HAProxy 2.6 registers (`proto` on `bind` and `server`).
 pub const MUX_PROTOS: &[&str] = &["h1", "h2", "fcgi", "none"];
 
 // ---------------------------------------------------------------------------------------
 // bind options
 
-/// What a bind option parser sees: the line, the index of its keyword, and the message
-/// prefix (`'bind :80' : `).
-struct Ctx<'a> {
-    args: Args<'a>,
-    i: usize,
-    prefix: String,
-}
-
-impl Ctx<'_> {
-    fn kw(&self) -> &str {
-        self.args.at(self.i)
-    }
-    /// The argument after the keyword, or an error at the keyword saying what is missing.
-    fn arg(&self, missing: &str) -> Result<&str, Diagnostic> {
-        match self.args.get(self.i + 1) {
-            Some(w) if !w.is_empty() => Ok(w),
-            _ => Err(self.err_kw(format!("'{}' : {missing}", self.kw()))),
-        }
-    }
-    fn err_kw(&self, msg: impl AsRef<str>) -> Diagnostic {
-        self.args
-            .error(self.i, format!("{}{}", self.prefix, msg.as_ref()))
-    }
-    fn err_arg(&self, msg: impl AsRef<str>) -> Diagnostic {
-        self.args
-            .error(self.i + 1, format!("{}{}", self.prefix, msg.as_ref()))
-    }
-}
-
-type BindParse = fn(&mut BindOptions, &Ctx) -> Result<(), Diagnostic>;
-
-/// One bind option: its name, how many words follow it, its parser and whether rsproxy
-/// carries it out.
-pub struct BindKeyword {
-    pub name: &'static str,
-    pub args: usize,
-    parse: BindParse,
-    pub support: Support,
-}
-
-const fn kw(name: &'static str, args: usize, parse: BindParse) -> BindKeyword {
-    BindKeyword {
-        name,
-        args,
-        parse,
-        support: Support::Yes,
-    }
-}
-
-const fn no(name: &'static str, args: usize) -> BindKeyword {
-    BindKeyword {
-        name,
-        args,
-        parse: skip,
-        support: Support::No,
-    }
-}
-
-fn skip(_: &mut BindOptions, _: &Ctx) -> Result<(), Diagnostic> {
-    Ok(())
-}
-
 /// Every bind option HAProxy 2.6 registers (`haproxy -dKcfg`), QUIC ones excluded (not
 /// compiled into the reference build, so HAProxy rejects them as unknown too).
-pub static BIND_KEYWORDS: &[BindKeyword] = &[
+pub static BIND_KEYWORDS: &[OptKeyword<BindOptions>] = &[
     kw("ssl", 0, |o, _| {
         o.ssl = true;
         Ok(())
@@ -469,14 +384,8 @@ pub static BIND_KEYWORDS: &[BindKeyword] = &[
         o.curves = Some(c.arg("missing curve suite")?.to_string());
         Ok(())
     }),
-    kw("ssl-min-ver", 1, |o, c| {
-        o.ssl_min_ver = Some(tls_version_arg(c)?);
-        Ok(())
-    }),
-    kw("ssl-max-ver", 1, |o, c| {
-        o.ssl_max_ver = Some(tls_version_arg(c)?);
-        Ok(())
-    }),
+    kw("ssl-min-ver", 1, ssl_min_ver),
+    kw("ssl-max-ver", 1, ssl_max_ver),
     kw("no-sslv3", 0, no_tls),
     kw("no-tlsv10", 0, no_tls),
     kw("no-tlsv11", 0, no_tls),
@@ -551,7 +460,7 @@ pub static BIND_KEYWORDS: &[BindKeyword] = &[
             "fcgi" | "none" => {
                 return Err(c.err_arg(format!(
                     "MUX protocol '{p}' is not usable for 'bind {}'.",
-                    c.args.at(1)
+                    c.name()
                 )))
             }
             _ => return Err(c.err_arg(format!("'proto' :  unknown MUX protocol '{p}'"))),
@@ -649,12 +558,7 @@ pub static BIND_KEYWORDS: &[BindKeyword] = &[
     no("shards", 1),
 ];
 
-fn tls_version_arg(c: &Ctx) -> Result<TlsVersion, Diagnostic> {
-    let v = c.arg("missing the ssl/tls version")?;
-    parse_tls_version(v).ok_or_else(|| c.err_arg(format!("'{v}' : unknown ssl/tls version")))
-}
-
-fn no_tls(o: &mut BindOptions, c: &Ctx) -> Result<(), Diagnostic> {
+fn no_tls(o: &mut BindOptions, c: &OptCtx) -> Result<(), Diagnostic> {
     if let Some(v) = c.kw().strip_prefix("no-").and_then(tls_version_suffix) {
         if !o.no_tls.contains(&v) {
             o.no_tls.push(v);
@@ -663,17 +567,8 @@ fn no_tls(o: &mut BindOptions, c: &Ctx) -> Result<(), Diagnostic> {
     Ok(())
 }
 
-/// `force-VER` is HAProxy's old spelling of `ssl-min-ver VER ssl-max-ver VER`.
-fn force_tls(o: &mut BindOptions, c: &Ctx) -> Result<(), Diagnostic> {
-    if let Some(v) = c.kw().strip_prefix("force-").and_then(tls_version_suffix) {
-        o.ssl_min_ver = Some(v);
-        o.ssl_max_ver = Some(v);
-    }
-    Ok(())
-}
-
 /// `id N`: 1..=2147483647 (HAProxy reads it into a signed int).
-fn parse_custom_id(c: &Ctx) -> Result<u32, Diagnostic> {
+fn parse_custom_id(c: &OptCtx) -> Result<u32, Diagnostic> {
     let v = c.arg("expects an integer argument")?;
     if !v
         .bytes()
@@ -751,38 +646,19 @@ pub fn parse_bind(args: Args, diags: &mut Diagnostics) -> Option<Bind> {
         }
     }
 
-    let prefix = format!("'bind {addr_word}' : ");
+    let line = OptLine {
+        section: "bind",
+        prefix: format!("'bind {addr_word}' : "),
+        name: addr_word,
+        stop: "",
+        unknown_hint: "",
+        default_server: false,
+    };
     let mut opts = BindOptions::default();
-    let mut i = 2;
-    while i < args.len() {
-        let name = args.at(i);
-        let Some(k) = BIND_KEYWORDS.iter().find(|k| k.name == name) else {
-            let mut msg = format!("'bind {addr_word}' : unknown keyword '{name}'");
-            if let Some(m) =
-                best_match(name, BIND_KEYWORDS.iter().map(|k| k.name)).filter(|_| name.len() >= 3)
-            {
-                msg.push_str(&format!("; did you mean '{m}' maybe ?"));
-            } else {
-                msg.push('.');
-            }
-            diags.push(args.error(i, msg));
-            return None;
-        };
-        if k.support == Support::No {
-            diags.push(unsupported(args.span(i), &format!("bind {}", k.name)));
-            ok = false;
-        } else {
-            let ctx = Ctx {
-                args,
-                i,
-                prefix: prefix.clone(),
-            };
-            if let Err(d) = (k.parse)(&mut opts, &ctx) {
-                diags.push(d);
-                ok = false;
-            }
-        }
-        i += 1 + k.args;
+    match parse_options(BIND_KEYWORDS, args, 2, &mut opts, diags, &line) {
+        Outcome::Clean => {}
+        Outcome::Refused => ok = false,
+        Outcome::Stopped => return None,
     }
 
     // What HAProxy checks once the proxy is complete, reported on this line.
@@ -818,7 +694,8 @@ pub fn parse_bind(args: Args, diags: &mut Diagnostics) -> Option<Bind> {
         diags.push(args.warning(
             0,
             format!(
-                "{prefix}'process {p}' on 'bind' lines is deprecated and will be removed in 2.7."
+                "{}'process {p}' on 'bind' lines is deprecated and will be removed in 2.7.",
+                line.prefix
             ),
         ));
     }
@@ -831,10 +708,7 @@ pub fn parse_bind(args: Args, diags: &mut Diagnostics) -> Option<Bind> {
 
 /// Every bind option with its support status, for the README.
 pub fn keyword_names() -> Vec<(&'static str, &'static str, Support)> {
-    BIND_KEYWORDS
-        .iter()
-        .map(|k| ("bind", k.name, k.support))
-        .collect()
+    super::optable::keyword_names("bind", BIND_KEYWORDS)
 }
 
 /// Helpers for the tests of this module and of `server`.
@@ -900,6 +774,7 @@ pub(crate) mod test_util {
 mod tests {
     use super::test_util::*;
     use super::*;
+    use crate::ir::haproxy::TlsVersion;
 
     fn parse(line: &str) -> (Option<Bind>, Diagnostics, Vec<crate::haproxy::lexer::Word>) {
         let w = words(line);

@@ -18,6 +18,7 @@ pub mod global;
 pub mod kw;
 pub mod lexer;
 pub mod logformat;
+pub mod optable;
 pub mod options;
 pub mod proxy;
 pub mod rules;

@@ -13,14 +13,17 @@
 //! Invariant: parsing a line never resolves a server's host name.
 
 use super::bind::{
-    check_ca_file, check_certificate, parse_ip, parse_tls_version, port_char_error, resolve_host,
-    split_host_port, split_prefix, tls_version_suffix, AddrKind, Family,
+    check_ca_file, check_certificate, parse_ip, port_char_error, resolve_host, split_host_port,
+    split_prefix, AddrKind, Family,
 };
 use super::kw::{
     atol, invalid_name_char, parse_duration, parse_duration_lenient, unsupported, Args, Support,
     TimeUnit,
 };
-use crate::diag::best_match;
+use super::optable::{
+    force_tls, kw, no, not_default, parse_options, ssl_max_ver, ssl_min_ver, OptCtx, OptKeyword,
+    OptLine,
+};
 use crate::ir::haproxy::{Host, Server, ServerAddress, ServerOptions, ServerPort, Verify};
 use crate::ir::Duration;
 use crate::{Diagnostic, Diagnostics, Spanned};
@@ -111,85 +114,6 @@ fn parse_server_port(port: &str, whole: &str) -> Result<ServerPort, String> {
 // ---------------------------------------------------------------------------------------
 // options
 
-/// What an option parser sees: the line, the index of its keyword, the message prefix
-/// (`'server s1' : `, empty for `default-server`) and the server's name for messages.
-struct Ctx<'a> {
-    args: Args<'a>,
-    i: usize,
-    prefix: String,
-    server: &'a str,
-    /// Warnings an option parser gives while still accepting the value.
-    warnings: std::cell::RefCell<Vec<Diagnostic>>,
-}
-
-impl Ctx<'_> {
-    fn kw(&self) -> &str {
-        self.args.at(self.i)
-    }
-    /// The raw argument (possibly "" past the end, as HAProxy's `args[cur+1]`).
-    fn raw(&self) -> &str {
-        self.args.at(self.i + 1)
-    }
-    fn arg(&self, missing: impl FnOnce(&str) -> String) -> Result<&str, Diagnostic> {
-        match self.args.get(self.i + 1) {
-            Some(w) if !w.is_empty() => Ok(w),
-            _ => Err(self.err_kw(missing(self.kw()))),
-        }
-    }
-    fn err_kw(&self, msg: impl AsRef<str>) -> Diagnostic {
-        self.args
-            .error(self.i, format!("{}{}", self.prefix, msg.as_ref()))
-    }
-    fn err_arg(&self, msg: impl AsRef<str>) -> Diagnostic {
-        self.args
-            .error(self.i + 1, format!("{}{}", self.prefix, msg.as_ref()))
-    }
-}
-
-type ServerParse = fn(&mut ServerOptions, &Ctx) -> Result<(), Diagnostic>;
-
-/// One server option: its name, how many words follow it, its parser, whether rsproxy
-/// carries it out, and whether `default-server` takes it.
-pub struct ServerKeyword {
-    pub name: &'static str,
-    pub args: usize,
-    parse: ServerParse,
-    pub support: Support,
-    pub default_server: bool,
-}
-
-const fn kw(name: &'static str, args: usize, parse: ServerParse) -> ServerKeyword {
-    ServerKeyword {
-        name,
-        args,
-        parse,
-        support: Support::Yes,
-        default_server: true,
-    }
-}
-
-const fn no(name: &'static str, args: usize) -> ServerKeyword {
-    ServerKeyword {
-        name,
-        args,
-        parse: skip,
-        support: Support::No,
-        default_server: true,
-    }
-}
-
-/// Refused (with an alert that does not fail the check) on `default-server` lines.
-const fn not_default(k: ServerKeyword) -> ServerKeyword {
-    ServerKeyword {
-        default_server: false,
-        ..k
-    }
-}
-
-fn skip(_: &mut ServerOptions, _: &Ctx) -> Result<(), Diagnostic> {
-    Ok(())
-}
-
 macro_rules! flag {
     ($field:ident, $value:expr) => {
         |o, _| {
@@ -200,7 +124,7 @@ macro_rules! flag {
 }
 
 /// Every server option HAProxy 2.6 registers (`haproxy -dKcfg`).
-pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
+pub static SERVER_KEYWORDS: &[OptKeyword<ServerOptions>] = &[
     kw("check", 0, flag!(check, true)),
     kw("no-check", 0, flag!(check, false)),
     kw("inter", 1, |o, c| {
@@ -228,13 +152,13 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
         Ok(())
     }),
     kw("port", 1, |o, c| {
-        let p = c.arg(|k| format!("'{k}' expects a port number as argument."))?;
+        let p = c.arg_or(|k| format!("'{k}' expects a port number as argument."))?;
         // HAProxy stores atol() in an int and later truncates it to 16 bits: never an error.
         o.port = Some(atol(p) as u16);
         Ok(())
     }),
     kw("addr", 1, |o, c| {
-        let a = c.arg(|k| format!("'{k}' expects <ipv4|ipv6> as argument."))?;
+        let a = c.arg_or(|k| format!("'{k}' expects <ipv4|ipv6> as argument."))?;
         let invalid = || c.err_arg(format!("'addr' : invalid address: '{a}' in '{a}'."));
         let (family, rest) = match split_prefix(a) {
             Ok(AddrKind::Inet(f, rest)) => (f, rest),
@@ -252,7 +176,7 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
     }),
     kw("cookie", 1, |o, c| {
         o.cookie = Some(
-            c.arg(|k| format!("'{k}' expects <value> as argument."))?
+            c.arg_or(|k| format!("'{k}' expects <value> as argument."))?
                 .to_string(),
         );
         Ok(())
@@ -263,7 +187,7 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
         if !(0..=256).contains(&w) {
             return Err(c.err_arg(format!(
                 "weight of server {} is not within 0 and 256 ({w}).",
-                c.server
+                c.name()
             )));
         }
         o.weight = Some(w as u32);
@@ -288,7 +212,7 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("ssl", 0, flag!(ssl, true)),
     kw("no-ssl", 0, flag!(ssl, false)),
     kw("verify", 1, |o, c| {
-        let v = c.arg(|k| format!("'{k}' : missing verify method."))?;
+        let v = c.arg("missing verify method.")?;
         o.verify = Some(match v {
             "none" => Verify::None,
             "required" => Verify::Required,
@@ -301,28 +225,25 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
         Ok(())
     }),
     kw("ca-file", 1, |o, c| {
-        let path = c.arg(|k| format!("'{k}' : missing CAfile path."))?;
+        let path = c.arg("missing CAfile path.")?;
         check_ca_file(path).map_err(|e| c.err_arg(e))?;
         o.ca_file = Some(path.to_string());
         Ok(())
     }),
     kw("sni", 1, |o, c| {
         // A sample expression; its fetch is checked by the ACL/sample layer, not here.
-        o.sni = Some(
-            c.arg(|k| format!("'{k}' : missing sni expression."))?
-                .to_string(),
-        );
+        o.sni = Some(c.arg("missing sni expression.")?.to_string());
         Ok(())
     }),
     kw("alpn", 1, |o, c| {
-        let v = c.arg(|k| format!("'{k}' : missing the comma-delimited ALPN protocol suite."))?;
+        let v = c.arg("missing the comma-delimited ALPN protocol suite.")?;
         o.alpn = Some(v.split(',').map(str::to_string).collect());
         Ok(())
     }),
     kw("check-ssl", 0, flag!(check_ssl, true)),
     kw("no-check-ssl", 0, flag!(check_ssl, false)),
     kw("check-sni", 1, |o, c| {
-        o.check_sni = Some(c.arg(|k| format!("'{k}' : missing SNI."))?.to_string());
+        o.check_sni = Some(c.arg("missing SNI.")?.to_string());
         Ok(())
     }),
     kw("send-proxy", 0, flag!(send_proxy, true)),
@@ -330,12 +251,12 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
     kw("send-proxy-v2", 0, flag!(send_proxy_v2, true)),
     kw("no-send-proxy-v2", 0, flag!(send_proxy_v2, false)),
     kw("slowstart", 1, |o, c| {
-        let v = c.arg(|_| "unexpected character '.".to_string())?;
+        let v = c.arg_or(|_| "unexpected character '.".to_string())?;
         o.slowstart = Some(delay(c, v, false)?);
         Ok(())
     }),
     kw("observe", 1, |o, c| {
-        let v = c.arg(|k| format!("'{k}' expects <mode> as argument."))?;
+        let v = c.arg_or(|k| format!("'{k}' expects <mode> as argument."))?;
         if !matches!(v, "none" | "layer4" | "layer7") {
             return Err(c.err_arg(format!(
                 "'observe' expects one of 'none', 'layer4', 'layer7' but got '{v}'."
@@ -367,7 +288,7 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
         Ok(())
     }),
     not_default(kw("id", 1, |o, c| {
-        let v = c.arg(|k| format!("'{k}' : expects an integer argument."))?;
+        let v = c.arg("expects an integer argument.")?;
         let n = atol(v);
         if n <= 0 || n > i64::from(i32::MAX) {
             return Err(c.err_arg("'id' : custom id has to be > 0."));
@@ -377,46 +298,34 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
     })),
     kw("track", 1, |o, c| {
         // Whether the target exists is the validator's business (needs the whole config).
-        let t = c.arg(|k| format!("'{k}' expects [<proxy>/]<server> as argument."))?;
+        let t = c.arg_or(|k| format!("'{k}' expects [<proxy>/]<server> as argument."))?;
         o.track = Some(t.to_string());
         Ok(())
     }),
-    kw("ssl-min-ver", 1, |o, c| {
-        o.ssl_min_ver = Some(tls_version_arg(c)?);
-        Ok(())
-    }),
-    kw("ssl-max-ver", 1, |o, c| {
-        o.ssl_max_ver = Some(tls_version_arg(c)?);
-        Ok(())
-    }),
+    kw("ssl-min-ver", 1, ssl_min_ver),
+    kw("ssl-max-ver", 1, ssl_max_ver),
     kw("force-sslv3", 0, force_tls),
     kw("force-tlsv10", 0, force_tls),
     kw("force-tlsv11", 0, force_tls),
     kw("force-tlsv12", 0, force_tls),
     kw("force-tlsv13", 0, force_tls),
     kw("ciphers", 1, |o, c| {
-        o.ciphers = Some(
-            c.arg(|k| format!("'{k}' : missing cipher suite."))?
-                .to_string(),
-        );
+        o.ciphers = Some(c.arg("missing cipher suite.")?.to_string());
         Ok(())
     }),
     kw("crt", 1, |o, c| {
         // HAProxy loads it only when the server uses TLS: see `parse_server`.
-        o.crt = Some(
-            c.arg(|k| format!("'{k}' : missing certificate file path."))?
-                .to_string(),
-        );
+        o.crt = Some(c.arg("missing certificate file path.")?.to_string());
         Ok(())
     }),
     kw("proto", 1, |o, c| {
-        let p = c.arg(|k| format!("'{k}' : missing value."))?;
+        let p = c.arg("missing value.")?;
         match p {
             "h1" | "h2" => {}
             "none" => {
                 return Err(c.err_arg(format!(
                     "MUX protocol 'none' is not usable for server '{}'.",
-                    c.server
+                    c.name()
                 )))
             }
             // Needs an fcgi-app section, which rsproxy does not have.
@@ -427,7 +336,7 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
         Ok(())
     }),
     kw("pool-max-conn", 1, |o, c| {
-        let n = atol(c.arg(|k| format!("'{k}' expects <value> as argument."))?);
+        let n = atol(c.arg_or(|k| format!("'{k}' expects <value> as argument."))?);
         if n < -1 {
             return Err(c.err_arg("'pool-max-conn' must be >= -1."));
         }
@@ -435,7 +344,7 @@ pub static SERVER_KEYWORDS: &[ServerKeyword] = &[
         Ok(())
     }),
     kw("pool-purge-delay", 1, |o, c| {
-        let v = c.arg(|k| format!("'{k}' expects <value> as argument."))?;
+        let v = c.arg_or(|k| format!("'{k}' expects <value> as argument."))?;
         let d = parse_duration(v, TimeUnit::Millis).map_err(|e| {
             match e.strip_prefix("unexpected character ") {
                 Some(_) => c.err_arg(format!(
@@ -508,8 +417,8 @@ fn lenient_u32(s: &str) -> u32 {
 }
 
 /// `rise`, `fall`, `error-limit`: atol() > 0 (so `abc` is "has to be > 0").
-fn positive_count(c: &Ctx, not_positive: fn(&str) -> String) -> Result<u32, Diagnostic> {
-    let v = c.arg(|k| format!("'{k}' expects an integer argument."))?;
+fn positive_count(c: &OptCtx, not_positive: fn(&str) -> String) -> Result<u32, Diagnostic> {
+    let v = c.arg_or(|k| format!("'{k}' expects an integer argument."))?;
     let n = atol(v);
     if n <= 0 {
         return Err(c.err_arg(not_positive(c.kw())));
@@ -519,37 +428,35 @@ fn positive_count(c: &Ctx, not_positive: fn(&str) -> String) -> Result<u32, Diag
 }
 
 /// `inter`, `fastinter`, `downinter`: a delay in ms, not zero.
-fn check_delay(c: &Ctx) -> Result<Duration, Diagnostic> {
-    let v = c.arg(|k| format!("'{k}' expects a delay as argument."))?;
+fn check_delay(c: &OptCtx) -> Result<Duration, Diagnostic> {
+    let v = c.arg_or(|k| format!("'{k}' expects a delay as argument."))?;
     delay(c, v, true)
 }
 
-fn delay(c: &Ctx, v: &str, nonzero: bool) -> Result<Duration, Diagnostic> {
+fn delay(c: &OptCtx, v: &str, nonzero: bool) -> Result<Duration, Diagnostic> {
     let k = c.kw();
     let (d, warning) = parse_duration_lenient(v, TimeUnit::Millis).map_err(|e| {
         if e.starts_with("timer overflow") {
             c.err_arg(format!(
                 "timer overflow in argument <{v}> to <{k}> of server {}, maximum value is 2147483647 ms (~24.8 days).",
-                c.server
+                c.name()
             ))
         } else {
             c.err_arg(format!(
                 "unexpected character '{}' in '{k}' argument of server {}.",
                 bad_char(v),
-                c.server
+                c.name()
             ))
         }
     })?;
     if nonzero && d.micros == 0 {
         return Err(c.err_arg(format!(
             "invalid value 0 for argument '{k}' of server {}.",
-            c.server
+            c.name()
         )));
     }
     if let Some(w) = warning {
-        let mut w = c.err_arg(format!("'server {}' : {w}", c.server));
-        w.severity = crate::Severity::Warning;
-        c.warnings.borrow_mut().push(w);
+        c.warn(c.err_arg(format!("'server {}' : {w}", c.name())));
     }
     Ok(d)
 }
@@ -565,20 +472,6 @@ fn bad_char(v: &str) -> char {
     rest[unit_len..].chars().next().unwrap_or(' ')
 }
 
-fn tls_version_arg(c: &Ctx) -> Result<crate::ir::haproxy::TlsVersion, Diagnostic> {
-    let v = c.arg(|k| format!("'{k}' : missing the ssl/tls version."))?;
-    parse_tls_version(v).ok_or_else(|| c.err_arg(format!("'{v}' : unknown ssl/tls version.")))
-}
-
-/// `force-VER` is HAProxy's old spelling of `ssl-min-ver VER ssl-max-ver VER`.
-fn force_tls(o: &mut ServerOptions, c: &Ctx) -> Result<(), Diagnostic> {
-    if let Some(v) = c.kw().strip_prefix("force-").and_then(tls_version_suffix) {
-        o.ssl_min_ver = Some(v);
-        o.ssl_max_ver = Some(v);
-    }
-    Ok(())
-}
-
 /// Parses options from word `start` on into `opts` (for `server` and `default-server`;
 /// word 0 says which). Stops at an unknown keyword, as HAProxy does.
 pub fn parse_server_options(
@@ -587,55 +480,26 @@ pub fn parse_server_options(
     opts: &mut ServerOptions,
     diags: &mut Diagnostics,
 ) {
-    let is_default = args.at(0) == "default-server";
-    let (server, prefix) = if is_default {
+    let default_server = args.at(0) == "default-server";
+    let (name, prefix) = if default_server {
         ("default-server", String::new())
     } else {
         (args.at(1), format!("'server {}' : ", args.at(1)))
     };
-    let mut i = start;
-    while i < args.len() {
-        let name = args.at(i);
-        let Some(k) = SERVER_KEYWORDS.iter().find(|k| k.name == name) else {
-            let mut msg = format!("{prefix}unknown keyword '{name}'");
-            // Too short a word matches anything: HAProxy suggests nothing for 'b'.
-            match best_match(name, SERVER_KEYWORDS.iter().map(|k| k.name))
-                .filter(|_| name.len() >= 3)
-            {
-                Some(m) => msg.push_str(&format!("; did you mean '{m}' maybe ?")),
-                None => msg.push('.'),
-            }
-            if is_default {
-                msg.push_str(" Hint: no address was expected for this server.");
-            }
-            diags.push(args.error(i, msg));
-            return;
-        };
-        if is_default && !k.default_server {
-            // HAProxy prints an alert here but still accepts the configuration.
-            diags.push(args.warning(
-                i,
-                format!("'{name}' option is not accepted in default-server sections"),
-            ));
-        } else if k.support == Support::No {
-            diags.push(unsupported(args.span(i), &format!("server {}", k.name)));
+    let line = OptLine {
+        section: "server",
+        prefix,
+        name,
+        stop: ".",
+        unknown_hint: if default_server {
+            " Hint: no address was expected for this server."
         } else {
-            let ctx = Ctx {
-                args,
-                i,
-                prefix: prefix.clone(),
-                server,
-                warnings: Default::default(),
-            };
-            if let Err(d) = (k.parse)(opts, &ctx) {
-                diags.push(d);
-            }
-            for w in ctx.warnings.into_inner() {
-                diags.push(w);
-            }
-        }
-        i += 1 + k.args;
-    }
+            ""
+        },
+        // HAProxy prints an alert for a server-only option but accepts the configuration.
+        default_server,
+    };
+    parse_options(SERVER_KEYWORDS, args, start, opts, diags, &line);
 }
 
 /// Parses a whole `server NAME ADDR [options]` line (word 0 is `server`).
@@ -786,10 +650,7 @@ pub fn check_server_tls(
 
 /// Every server option with its support status, for the README.
 pub fn keyword_names() -> Vec<(&'static str, &'static str, Support)> {
-    SERVER_KEYWORDS
-        .iter()
-        .map(|k| ("server", k.name, k.support))
-        .collect()
+    super::optable::keyword_names("server", SERVER_KEYWORDS)
 }
 
 #[cfg(test)]
