@@ -2,6 +2,7 @@
 //!
 //! The format is described in `fixtures/README.md`.
 
+pub mod runtime;
 use std::path::{Path, PathBuf};
 
 /// What a real tool said about one fixture, plus rsproxy's deliberate differences.
