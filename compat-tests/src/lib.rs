@@ -9,6 +9,8 @@
 //! - the mismatch report ([`table`], [`expected_text`], [`truncate`], [`verdict_word`],
 //!   [`locations_text`], [`basename`]).
 
+pub mod runtime;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
