@@ -219,6 +219,8 @@ scenario rr-256-1 seq http "balance roundrobin" $'s1 weight 256\ns2 weight 1\ns3
 scenario rr-backup seq http "balance roundrobin" $'s1 weight 0\nb1 backup weight 2\nb2 backup weight 3' 8
 scenario rr-allbackups seq http $'balance roundrobin\noption allbackups' $'s1 weight 0\nb1 backup weight 2\nb2 backup weight 3' 15
 scenario rr-backup-unused seq http "balance roundrobin" $'s1 weight 1\nb1 backup weight 2\ns2 weight 1' 6
+scenario rr-held-maxconn held tcp "balance roundrobin" $'s1 weight 1 maxconn 1\ns2 weight 1 maxconn 2\ns3 weight 2' \
+	open open open open open open "close 1" open open "close 2" open open
 # ---- static-rr --------------------------------------------------------------------------
 scenario srr-1-1 seq http "balance static-rr" $'s1 weight 1\ns2 weight 1' 8
 scenario srr-3-1 seq http "balance static-rr" $'s1 weight 3\ns2 weight 1' 16
@@ -229,6 +231,8 @@ scenario srr-5-3-2 seq http "balance static-rr" $'s1 weight 5\ns2 weight 3\ns3 w
 scenario srr-4-6 seq http "balance static-rr" $'s1 weight 4\ns2 weight 6' 10
 scenario srr-backup seq http "balance static-rr" $'s1 weight 0\nb1 backup weight 2\nb2 backup weight 3' 10
 scenario srr-allbackups seq http $'balance static-rr\noption allbackups' $'s1 weight 0\nb1 backup weight 2\nb2 backup weight 3' 10
+scenario srr-held-maxconn held tcp "balance static-rr" $'s1 weight 1 maxconn 1\ns2 weight 1 maxconn 2\ns3 weight 2' \
+	open open open open open open "close 1" open open "close 2" open open
 # ---- leastconn, first ---------------------------------------------------------------------
 scenario lc-seq seq http "balance leastconn" $'s1 weight 1\ns2 weight 3\ns3 weight 2' 12
 scenario lc-held held tcp "balance leastconn" $'s1 weight 1\ns2 weight 3' \

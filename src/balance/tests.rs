@@ -239,6 +239,7 @@ scenarios! {
     rr_256_1 => "rr-256-1",
     rr_3_1 => "rr-3-1",
     rr_5_3_2 => "rr-5-3-2",
+    rr_held_maxconn => "rr-held-maxconn",
     rr_allbackups => "rr-allbackups",
     rr_backup_unused => "rr-backup-unused",
     rr_backup => "rr-backup",
@@ -256,6 +257,7 @@ scenarios! {
     srr_3_1 => "srr-3-1",
     srr_4_6 => "srr-4-6",
     srr_5_3_2 => "srr-5-3-2",
+    srr_held_maxconn => "srr-held-maxconn",
     srr_allbackups => "srr-allbackups",
     srr_backup => "srr-backup",
     srr_w0 => "srr-w0",
@@ -294,4 +296,229 @@ fn every_capture_is_replayed() {
     let mut listed: Vec<&str> = SCENARIOS.to_vec();
     listed.sort();
     assert_eq!(files, listed);
+}
+
+// ---- random: HAProxy draws from its own generator, so only properties are checked -------
+
+fn farm(weights: &[u32]) -> Vec<Candidate> {
+    (0..weights.len())
+        .map(|i| Candidate {
+            id: i as u32 + 1,
+            weight: weights[i],
+            backup: false,
+            up: true,
+            full: false,
+            active: 0,
+        })
+        .collect()
+}
+
+/// The share of `picks` picks that went to each server.
+fn shares(balancer: &mut Balancer, servers: &[Candidate], picks: u32) -> Vec<f64> {
+    let mut counts = vec![0u32; servers.len()];
+    for _ in 0..picks {
+        counts[balancer.pick(servers, Key::None).expect("a server")] += 1;
+    }
+    counts
+        .iter()
+        .map(|&c| f64::from(c) / f64::from(picks))
+        .collect()
+}
+
+// The same seed gives the same picks.
+#[test]
+fn random_is_reproducible_with_a_seed() {
+    let servers = farm(&[1, 2, 3]);
+    let mut a = Balancer::new(&Balance::Random { draws: 2 }, None, false).with_seed(7);
+    let mut b = Balancer::new(&Balance::Random { draws: 2 }, None, false).with_seed(7);
+    let picks = |x: &mut Balancer| {
+        (0..200)
+            .map(|_| x.pick(&servers, Key::None))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(picks(&mut a), picks(&mut b));
+}
+
+// One draw, idle servers: shares follow the weights (1:3), roughly (the ring is not smooth).
+#[test]
+fn random_follows_weights() {
+    let servers = farm(&[1, 3]);
+    let mut balancer = Balancer::new(&Balance::Random { draws: 1 }, None, false).with_seed(1);
+    let s = shares(&mut balancer, &servers, 20_000);
+    assert!((0.6..0.9).contains(&s[1]), "{s:?}");
+}
+
+// A loaded server among 4 equal ones: 1 draw hits it about 1/4 of the time, 2 draws about
+// 1/16 (both draws must land on it).
+#[test]
+fn random_draws_avoid_the_loaded_server() {
+    let mut servers = farm(&[1, 1, 1, 1]);
+    servers[0].active = 100;
+    let mut one = Balancer::new(&Balance::Random { draws: 1 }, None, false).with_seed(3);
+    let mut two = Balancer::new(&Balance::Random { draws: 2 }, None, false).with_seed(3);
+    let (s1, s2) = (
+        shares(&mut one, &servers, 20_000),
+        shares(&mut two, &servers, 20_000),
+    );
+    assert!(s1[0] > 0.12, "{s1:?}");
+    assert!(s2[0] < 0.12 && s2[0] < s1[0] / 2.0, "{s2:?}");
+}
+
+// The chosen server is full: no server (the request waits in the backend's queue).
+#[test]
+fn random_full_server_gives_none() {
+    let mut servers = farm(&[1]);
+    servers[0].full = true;
+    let mut balancer = Balancer::new(&Balance::Random { draws: 2 }, None, false);
+    assert_eq!(balancer.pick(&servers, Key::None), None);
+}
+
+// ---- edge cases -------------------------------------------------------------------------
+
+// No usable server (down, or weight 0): None for every algorithm.
+#[test]
+fn nobody_usable() {
+    let mut servers = farm(&[1, 0]);
+    servers[0].up = false;
+    for balance in [
+        Balance::RoundRobin,
+        Balance::StaticRr,
+        Balance::LeastConn,
+        Balance::First,
+        Balance::Source,
+    ] {
+        let mut b = Balancer::new(&balance, None, false);
+        assert_eq!(
+            b.pick(&servers, Key::Source([127, 0, 0, 1].into())),
+            None,
+            "{balance:?}"
+        );
+    }
+}
+
+// Active servers all full: the request queues (None); backups are not used for it.
+#[test]
+fn full_actives_do_not_spill_to_backups() {
+    let mut servers = farm(&[1, 1]);
+    servers[0].full = true;
+    servers[1].backup = true;
+    let mut b = Balancer::new(&Balance::RoundRobin, None, false);
+    assert_eq!(b.pick(&servers, Key::None), None);
+}
+
+// An active server coming back takes over from the backups at once.
+#[test]
+fn active_back_up_takes_over() {
+    let mut servers = farm(&[1, 1]);
+    servers[1].backup = true;
+    servers[0].up = false;
+    let mut b = Balancer::new(&Balance::RoundRobin, None, false);
+    assert_eq!(b.pick(&servers, Key::None), Some(1));
+    servers[0].up = true;
+    assert_eq!(b.pick(&servers, Key::None), Some(0));
+}
+
+// The key needed per algorithm.
+#[test]
+fn needs() {
+    let hdr = Balance::Hdr {
+        name: "Host".into(),
+        use_domain_only: false,
+    };
+    assert_eq!(
+        Balancer::new(&hdr, None, false).needs(),
+        Need::Header("Host")
+    );
+    assert_eq!(
+        Balancer::new(&Balance::Source, None, false).needs(),
+        Need::ClientAddress
+    );
+    assert_eq!(
+        Balancer::new(&Balance::RoundRobin, None, false).needs(),
+        Need::Nothing
+    );
+}
+
+// ---- no panic, whatever the farm --------------------------------------------------------
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn balance() -> impl Strategy<Value = Balance> {
+        prop_oneof![
+            Just(Balance::RoundRobin),
+            Just(Balance::StaticRr),
+            Just(Balance::LeastConn),
+            Just(Balance::First),
+            Just(Balance::Source),
+            (0u32..4).prop_map(|draws| Balance::Random { draws }),
+            (
+                proptest::option::of(0u32..8),
+                proptest::option::of(0u32..4),
+                any::<bool>(),
+                any::<bool>()
+            )
+                .prop_map(|(len, depth, whole, path_only)| Balance::Uri {
+                    len,
+                    depth,
+                    whole,
+                    path_only
+                }),
+            Just(Balance::UrlParam {
+                param: "id".into(),
+                check_post: Some(0)
+            }),
+            any::<bool>().prop_map(|d| Balance::Hdr {
+                name: "Host".into(),
+                use_domain_only: d
+            }),
+        ]
+    }
+
+    fn candidate() -> impl Strategy<Value = Candidate> {
+        (
+            0u32..6,
+            0u32..300,
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            0u32..5,
+        )
+            .prop_map(|(id, weight, backup, up, full, active)| Candidate {
+                id,
+                weight,
+                backup,
+                up,
+                full,
+                active,
+            })
+    }
+
+    proptest! {
+        // Picks stay in range while the farm changes under the balancer.
+        #[test]
+        fn pick_in_range(
+            balance in balance(),
+            consistent in any::<bool>(),
+            allbackups in any::<bool>(),
+            farms in proptest::collection::vec(proptest::collection::vec(candidate(), 0..6), 1..8),
+            key in proptest::collection::vec(any::<u8>(), 0..12),
+        ) {
+            let hash_type = HashType {
+                method: if consistent { HashMethod::Consistent } else { HashMethod::MapBased },
+                function: HashFunction::Wt6,
+                avalanche: consistent,
+            };
+            let mut b = Balancer::new(&balance, Some(&hash_type), allbackups).with_seed(1);
+            for servers in &farms {
+                for k in [Key::None, Key::Uri(&key), Key::Header(&key), Key::Source([10, 0, 0, key.len() as u8].into()),
+                          Key::UriAndBody { uri: &key, body: &key }] {
+                    if let Some(i) = b.pick(servers, k) {
+                        prop_assert!(i < servers.len());
+                    }
+                }
+            }
+        }
+    }
 }
