@@ -621,21 +621,32 @@ fn parse_hash_type(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
         "avalanche" => return d.push(a.error(1, "'hash-type avalanche' is not supported anymore. Use 'hash-type map-based avalanche' instead.")),
         _ => return d.push(a.error(1, "'hash-type' expects 'map-based' or 'consistent'.")),
     };
-    let mut function = HashFunction::Sdbm;
-    let mut avalanche = false;
-    for i in 2..a.len() {
-        match a.at(i) {
-            "sdbm" => function = HashFunction::Sdbm,
-            "djb2" => function = HashFunction::Djb2,
-            "wt6" => function = HashFunction::Wt6,
-            "crc32" => function = HashFunction::Crc32,
-            "avalanche" => avalanche = true,
-            other => {
-                return d
-                    .push(a.error(i, format!("'hash-type' : unknown hash function '{other}'.")))
+    // `hash-type METHOD [FUNCTION [avalanche]]`. Without a function, HAProxy uses sdbm, and
+    // for `consistent` applies avalanche too (checked against its choices).
+    let (function, avalanche) =
+        match a.get(2) {
+            None => (HashFunction::Sdbm, method == HashMethod::Consistent),
+            Some(f) => {
+                let function = match f {
+                "sdbm" => HashFunction::Sdbm,
+                "djb2" => HashFunction::Djb2,
+                "wt6" => HashFunction::Wt6,
+                "crc32" => HashFunction::Crc32,
+                _ => return d.push(a.error(
+                    2,
+                    "'hash-type' only supports 'sdbm', 'djb2', 'crc32', or 'wt6' hash functions.",
+                )),
+            };
+                match a.get(3) {
+                    None => (function, false),
+                    Some("avalanche") => (function, true),
+                    Some(_) => return d.push(a.error(
+                        3,
+                        "'hash-type' only supports 'avalanche' as a modifier for hash functions.",
+                    )),
+                }
             }
-        }
-    }
+        };
     p.settings.hash_type = Some(Spanned::new(
         HashType {
             method,
