@@ -6,3 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod balance;
+pub mod health;
+pub mod plan;
+pub mod proxy;
+pub mod runtime;

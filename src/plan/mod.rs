@@ -1,0 +1,820 @@
+//! IR → runtime plan: pure, no I/O except resolving server host names (as HAProxy does at
+//! start-up with `init-addr libc`).
+//!
+//! The plan is what the runtime's tasks read: frontends with their listening addresses and
+//! rules, backends with resolved servers, balancing and timeouts, indices instead of names.
+//! It is immutable once built.
+//!
+//! The runtime does not carry out everything the parser accepts yet. Building a plan refuses
+//! every setting outside what the runtime implements, with the setting's location: never a
+//! silently ignored line. The refusal is exhaustive by construction: each IR structure is
+//! checked against a whitelist of its fields ([`Refusals::unlisted`]), so a field added to the
+//! IR later is refused until the runtime handles it.
+
+use rsproxy_parser::ir::haproxy::{
+    self as ir, Balance, Host, HttpAction, LogTarget, Mode, OptionArgs, OptionName, ReturnContent,
+    ServerPort, TimeoutKind,
+};
+use rsproxy_parser::ir::{Duration, IpNet};
+use rsproxy_parser::{Diagnostic, Diagnostics, Dialect, Span};
+use serde::Serialize;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+
+/// Everything the runtime needs, resolved.
+#[derive(Debug)]
+pub struct Plan {
+    /// Worker threads (`nbthread`, default: the number of CPUs).
+    pub nbthread: usize,
+    /// Global connection limit (`maxconn`); `None`: unlimited.
+    pub maxconn: Option<u32>,
+    pub frontends: Vec<Frontend>,
+    pub backends: Vec<Arc<Backend>>,
+}
+
+#[derive(Debug)]
+pub struct Frontend {
+    pub name: String,
+    pub mode: Mode,
+    pub listeners: Vec<SocketAddr>,
+    pub maxconn: Option<u32>,
+    pub timeouts: Timeouts,
+    pub rules: Vec<Rule>,
+    pub forwardfor: Option<Forwardfor>,
+    pub conn_mode: ConnMode,
+    /// The backend traffic goes to (an unconditional `use_backend`, else `default_backend`,
+    /// else the proxy itself for a `listen`); `None`: HAProxy answers 503.
+    pub backend: Option<usize>,
+}
+
+#[derive(Debug)]
+pub struct Backend {
+    pub name: String,
+    pub mode: Mode,
+    pub servers: Vec<Server>,
+    pub balance: Balance,
+    pub hash_type: Option<ir::HashType>,
+    pub allbackups: bool,
+    pub retries: u32,
+    pub redispatch: bool,
+    pub timeouts: Timeouts,
+    pub rules: Vec<Rule>,
+    pub forwardfor: Option<Forwardfor>,
+    pub conn_mode: ConnMode,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub name: String,
+    /// The numeric id (`id`, or as HAProxy numbers servers without one).
+    pub id: u32,
+    pub host: IpAddr,
+    pub port: ServerPort,
+    pub weight: u32,
+    pub backup: bool,
+    pub disabled: bool,
+    pub check: Option<Check>,
+}
+
+impl Server {
+    /// The address to connect to for a client that reached us on `dst_port`.
+    pub fn addr(&self, dst_port: u16) -> SocketAddr {
+        let port = match self.port {
+            ServerPort::Fixed(p) => p,
+            ServerPort::Same => dst_port,
+            ServerPort::Offset(o) => (i32::from(dst_port) + o).clamp(0, 65535) as u16,
+        };
+        SocketAddr::new(self.host, port)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub addr: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub inter: std::time::Duration,
+    pub fastinter: std::time::Duration,
+    pub downinter: std::time::Duration,
+    pub rise: u32,
+    pub fall: u32,
+    pub timeout: Option<std::time::Duration>,
+    /// `option httpchk`: the request line to send; `None`: a TCP connect check.
+    pub http: Option<HttpCheck>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    pub method: String,
+    pub uri: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timeouts {
+    pub client: Option<std::time::Duration>,
+    pub server: Option<std::time::Duration>,
+    pub connect: Option<std::time::Duration>,
+    pub http_request: Option<std::time::Duration>,
+    pub http_keep_alive: Option<std::time::Duration>,
+    pub tunnel: Option<std::time::Duration>,
+    pub check: Option<std::time::Duration>,
+}
+
+/// How HTTP connections are kept (`option http-keep-alive`, `http-server-close`, `httpclose`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConnMode {
+    KeepAlive,
+    ServerClose,
+    Close,
+}
+
+#[derive(Debug, Clone)]
+pub struct Forwardfor {
+    pub except: Option<IpNet>,
+    pub header: String,
+    pub if_none: bool,
+}
+
+/// `http-request` rules the runtime carries out (without conditions).
+#[derive(Debug, Clone)]
+pub enum Rule {
+    Return {
+        status: u16,
+        content_type: Option<String>,
+        body: bytes::Bytes,
+    },
+    Deny {
+        status: u16,
+    },
+}
+
+/// Builds the plan, or says what in the configuration the runtime does not carry out yet.
+pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics> {
+    let mut r = Refusals::default();
+    let g = &config.global;
+    r.unlisted(
+        g,
+        &[
+            "daemon",
+            "master_worker",
+            "maxconn",
+            "nbthread",
+            "quiet",
+            "description",
+            "node",
+        ],
+        "",
+        Span::default(),
+    );
+    if let Some(span) = g.daemon {
+        if !foreground {
+            r.push(Diagnostic::error(
+                Dialect::Haproxy,
+                span,
+                "'daemon' is not carried out by the rsproxy runtime yet: run it in the foreground with -db",
+            ));
+        }
+    }
+    if let Some(span) = g.master_worker {
+        r.refuse(span, "master-worker");
+    }
+    for u in &config.userlists {
+        r.refuse(u.name.span, "userlist");
+    }
+    for h in &config.http_errors {
+        r.refuse(h.name.span, "http-errors");
+    }
+
+    let mut backends: Vec<Arc<Backend>> = Vec::new();
+    let mut backend_index = std::collections::HashMap::new();
+    for p in config.backends() {
+        let b = backend(p, &mut r);
+        backend_index.insert(p.name.node.clone(), backends.len());
+        backends.push(Arc::new(b));
+    }
+    let mut frontends = Vec::new();
+    for p in config.frontends() {
+        frontends.push(frontend(p, &backend_index, &mut r));
+    }
+    if !r.found.is_empty() {
+        return Err(r.into_diagnostics());
+    }
+    let nbthread = g
+        .nbthread
+        .as_ref()
+        .map(|n| n.node as usize)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+    Ok(Plan {
+        nbthread,
+        maxconn: g.maxconn.as_ref().map(|m| m.node),
+        frontends,
+        backends,
+    })
+}
+
+fn mode(p: &ir::Proxy) -> Mode {
+    p.settings
+        .mode
+        .as_ref()
+        .map(|m| m.node)
+        .unwrap_or(Mode::Tcp)
+}
+
+fn std_duration(d: &Duration) -> std::time::Duration {
+    d.to_std()
+}
+
+fn timeouts(s: &ir::ProxySettings) -> Timeouts {
+    let t = |k: TimeoutKind| {
+        s.timeouts
+            .get(&k)
+            .map(|d| std_duration(&d.node))
+            .filter(|d| !d.is_zero())
+    };
+    Timeouts {
+        client: t(TimeoutKind::Client),
+        server: t(TimeoutKind::Server),
+        connect: t(TimeoutKind::Connect),
+        http_request: t(TimeoutKind::HttpRequest),
+        http_keep_alive: t(TimeoutKind::HttpKeepAlive),
+        tunnel: t(TimeoutKind::Tunnel),
+        check: t(TimeoutKind::Check),
+    }
+}
+
+/// The options the runtime carries out, on the side(s) of a proxy they act on.
+const OPTIONS: &[OptionName] = &[
+    OptionName::Forwardfor,
+    OptionName::HttpKeepAlive,
+    OptionName::HttpServerClose,
+    OptionName::Httpclose,
+    OptionName::Redispatch,
+    OptionName::AllBackups,
+    OptionName::Httpchk,
+    // Without a `log` target these only choose a format nobody receives (HAProxy warns
+    // "log format ignored" then); `log` itself is refused below, so they have no effect.
+    OptionName::Httplog,
+    OptionName::Tcplog,
+    OptionName::DontLogNull,
+    OptionName::DontLogNormal,
+    OptionName::LogSeparateErrors,
+    // Kernel-level tuning with no visible effect on traffic.
+    OptionName::SpliceAuto,
+    OptionName::SpliceRequest,
+    OptionName::SpliceResponse,
+    OptionName::TcpSmartAccept,
+    OptionName::TcpSmartConnect,
+];
+
+fn settings(p: &ir::Proxy, r: &mut Refusals) {
+    let s = &p.settings;
+    r.unlisted(
+        s,
+        &[
+            "mode",
+            "balance",
+            "hash_type",
+            "maxconn",
+            "retries",
+            "timeouts",
+            "options",
+            "default_server",
+            "logs",
+            "no_log",
+        ],
+        "",
+        p.span,
+    );
+    for l in &s.logs {
+        if l.node != LogTarget::Global {
+            r.refuse(l.span, "log");
+        }
+    }
+    // `log global` forwards to the global targets, which are refused at their own lines.
+    for (name, o) in &s.options {
+        if !OPTIONS.contains(name) {
+            r.refuse(o.span, &format!("option {}", option_name(*name)));
+        }
+    }
+    for (kind, t) in &s.timeouts {
+        if matches!(
+            kind,
+            TimeoutKind::Queue
+                | TimeoutKind::Tarpit
+                | TimeoutKind::ClientFin
+                | TimeoutKind::ServerFin
+        ) {
+            r.refuse(
+                t.span,
+                &format!("timeout {}", format!("{kind:?}").to_lowercase()),
+            );
+        }
+    }
+    if !s.http_check.is_empty() {
+        r.refuse(s.http_check[0].span, "http-check");
+    }
+}
+
+fn option_name(n: OptionName) -> String {
+    serde_json::to_value(n)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn forwardfor(s: &ir::ProxySettings) -> Option<Forwardfor> {
+    let o = s
+        .options
+        .get(&OptionName::Forwardfor)
+        .filter(|o| o.enabled)?;
+    match &o.args {
+        OptionArgs::Forwardfor {
+            except,
+            header,
+            if_none,
+        } => Some(Forwardfor {
+            except: *except,
+            header: header.clone().unwrap_or_else(|| "X-Forwarded-For".into()),
+            if_none: *if_none,
+        }),
+        _ => Some(Forwardfor {
+            except: None,
+            header: "X-Forwarded-For".into(),
+            if_none: false,
+        }),
+    }
+}
+
+fn conn_mode(s: &ir::ProxySettings) -> ConnMode {
+    let on = |n: OptionName| s.options.get(&n).is_some_and(|o| o.enabled);
+    if on(OptionName::Httpclose) {
+        ConnMode::Close
+    } else if on(OptionName::HttpServerClose) {
+        ConnMode::ServerClose
+    } else {
+        ConnMode::KeepAlive
+    }
+}
+
+fn rules(p: &ir::Proxy, r: &mut Refusals) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for rule in &p.http_request {
+        if let Some(c) = &rule.cond {
+            r.refuse(c.span, "http-request ... if/unless");
+            continue;
+        }
+        match &rule.action {
+            HttpAction::Return {
+                status,
+                content_type,
+                content,
+                headers,
+            } if headers.is_empty() => {
+                let body = match content {
+                    None => bytes::Bytes::new(),
+                    Some(ReturnContent::String(s)) => bytes::Bytes::from(s.clone()),
+                    Some(_) => {
+                        r.refuse(
+                            rule.span,
+                            "http-request return' with a file or log-format body",
+                        );
+                        continue;
+                    }
+                };
+                out.push(Rule::Return {
+                    status: *status,
+                    content_type: content_type.clone(),
+                    body,
+                });
+            }
+            HttpAction::Deny {
+                status,
+                content: None,
+            } => out.push(Rule::Deny {
+                status: status.unwrap_or(403),
+            }),
+            _ => r.refuse(rule.span, "http-request' action"),
+        }
+    }
+    out
+}
+
+fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
+    settings(p, r);
+    let s = &p.settings;
+    let mut servers = Vec::new();
+    for srv in &p.servers {
+        r.unlisted(
+            &srv.opts,
+            &[
+                "check",
+                "inter",
+                "fastinter",
+                "downinter",
+                "rise",
+                "fall",
+                "port",
+                "addr",
+                "weight",
+                "backup",
+                "disabled",
+                "id",
+            ],
+            "server ",
+            srv.span,
+        );
+        let host = match &srv.addr.node.host {
+            Host::Ip(ip) => Some(*ip),
+            Host::Name(n) => (n.as_str(), 0)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next())
+                .map(|a| a.ip()),
+            _ => {
+                r.refuse(srv.addr.span, "server' on a non-IP address");
+                None
+            }
+        };
+        let Some(host) = host else {
+            r.push(Diagnostic::error(
+                Dialect::Haproxy,
+                srv.addr.span,
+                format!("'server {}' : could not resolve address", srv.name.node),
+            ));
+            continue;
+        };
+        let o = &srv.opts;
+        let check = o.check.unwrap_or(false).then(|| {
+            let inter = o
+                .inter
+                .map(|d| d.to_std())
+                .unwrap_or(std::time::Duration::from_secs(2));
+            let http = s
+                .options
+                .get(&OptionName::Httpchk)
+                .filter(|o| o.enabled)
+                .map(|o| match &o.args {
+                    OptionArgs::Httpchk {
+                        method,
+                        uri,
+                        version,
+                    } => HttpCheck {
+                        method: method.clone().unwrap_or_else(|| "OPTIONS".into()),
+                        uri: uri.clone().unwrap_or_else(|| "/".into()),
+                        version: version.clone().unwrap_or_else(|| "HTTP/1.0".into()),
+                    },
+                    _ => HttpCheck {
+                        method: "OPTIONS".into(),
+                        uri: "/".into(),
+                        version: "HTTP/1.0".into(),
+                    },
+                });
+            Check {
+                addr: o.addr,
+                port: o.port,
+                inter,
+                fastinter: o.fastinter.map(|d| d.to_std()).unwrap_or(inter),
+                downinter: o.downinter.map(|d| d.to_std()).unwrap_or(inter),
+                rise: o.rise.unwrap_or(2).max(1),
+                fall: o.fall.unwrap_or(3).max(1),
+                timeout: timeouts(s).check,
+                http,
+            }
+        });
+        servers.push(Server {
+            name: srv.name.node.clone(),
+            id: 0,
+            host,
+            port: srv.addr.node.port,
+            weight: o.weight.unwrap_or(1),
+            backup: o.backup.unwrap_or(false),
+            disabled: o.disabled.unwrap_or(false),
+            check,
+        });
+    }
+
+    assign_ids(&mut servers, &p.servers);
+    if let Some(b) = &s.balance {
+        if matches!(
+            b.node,
+            Balance::UrlParam {
+                check_post: Some(_),
+                ..
+            }
+        ) {
+            r.refuse(b.span, "balance url_param ... check_post");
+        }
+    }
+    Backend {
+        name: p.name.node.clone(),
+        mode: mode(p),
+        servers,
+        balance: s
+            .balance
+            .as_ref()
+            .map(|b| b.node.clone())
+            .unwrap_or(Balance::RoundRobin),
+        hash_type: s.hash_type.as_ref().map(|h| h.node),
+        allbackups: s
+            .options
+            .get(&OptionName::AllBackups)
+            .is_some_and(|o| o.enabled),
+        retries: s.retries.as_ref().map(|r| r.node).unwrap_or(3),
+        redispatch: s
+            .options
+            .get(&OptionName::Redispatch)
+            .is_some_and(|o| o.enabled),
+        timeouts: timeouts(s),
+        rules: if p.kind == ir::ProxyKind::Backend {
+            rules(p, r)
+        } else {
+            Vec::new()
+        },
+        forwardfor: forwardfor(s),
+        conn_mode: conn_mode(s),
+    }
+}
+
+/// Server ids as HAProxy gives them: an explicit `id`, else the server's position counting
+/// from 1, or the next id after it that no server has taken.
+fn assign_ids(servers: &mut [Server], ir_servers: &[ir::Server]) {
+    let explicit: Vec<u32> = ir_servers.iter().filter_map(|s| s.opts.id).collect();
+    let mut taken: std::collections::HashSet<u32> = explicit.into_iter().collect();
+    for (pos, (s, irs)) in servers.iter_mut().zip(ir_servers).enumerate() {
+        s.id = match irs.opts.id {
+            Some(id) => id,
+            None => {
+                let mut id = pos as u32 + 1;
+                while taken.contains(&id) {
+                    id += 1;
+                }
+                taken.insert(id);
+                id
+            }
+        };
+    }
+}
+
+fn frontend(
+    p: &ir::Proxy,
+    backends: &std::collections::HashMap<String, usize>,
+    r: &mut Refusals,
+) -> Frontend {
+    if p.kind == ir::ProxyKind::Frontend {
+        settings(p, r);
+    }
+    r.unlisted(
+        p,
+        &[
+            "kind",
+            "name",
+            "from",
+            "span",
+            "settings",
+            "binds",
+            "servers",
+            "default_backend",
+            "use_backends",
+            "http_request",
+            "description",
+            "id",
+            "disabled",
+        ],
+        "",
+        p.span,
+    );
+    let mut listeners = Vec::new();
+    for b in &p.binds {
+        r.unlisted(
+            &b.opts,
+            &["name", "backlog", "maxconn", "id", "v4v6", "v6only"],
+            "bind ",
+            b.span,
+        );
+        for a in &b.addrs {
+            let Some(ports) = a.node.ports else {
+                r.refuse(a.span, "bind' on a unix socket");
+                continue;
+            };
+            let ips: Vec<IpAddr> = match &a.node.host {
+                Host::Any => vec![IpAddr::from([0u8; 16])],
+                Host::Ip(ip) => vec![*ip],
+                Host::Name(n) => (n.as_str(), 0)
+                    .to_socket_addrs()
+                    .map(|i| i.map(|s| s.ip()).collect())
+                    .unwrap_or_default(),
+                _ => {
+                    r.refuse(a.span, "bind' on this address family");
+                    continue;
+                }
+            };
+            for ip in ips {
+                for port in ports.first..=ports.last {
+                    listeners.push(SocketAddr::new(ip, port));
+                }
+            }
+        }
+    }
+    let mut target = None;
+    for ub in &p.use_backends {
+        if ub.cond.is_some() {
+            r.refuse(ub.span, "use_backend ... if/unless");
+            continue;
+        }
+        match &ub.backend.node {
+            ir::BackendRef::Name(n) => {
+                target = target.or_else(|| backends.get(n).copied());
+            }
+            ir::BackendRef::Dynamic(_) => r.refuse(ub.span, "use_backend' with a dynamic name"),
+        }
+    }
+    let target = target
+        .or_else(|| {
+            p.default_backend
+                .as_ref()
+                .and_then(|d| backends.get(&d.node).copied())
+        })
+        .or_else(|| {
+            (p.kind == ir::ProxyKind::Listen)
+                .then(|| backends.get(&p.name.node).copied())
+                .flatten()
+        });
+    let s = &p.settings;
+    Frontend {
+        name: p.name.node.clone(),
+        mode: mode(p),
+        listeners,
+        maxconn: s.maxconn.as_ref().map(|m| m.node),
+        timeouts: timeouts(s),
+        rules: rules(p, r),
+        forwardfor: forwardfor(s),
+        conn_mode: conn_mode(s),
+        backend: target,
+    }
+}
+
+/// The settings refused so far: each once (a setting inherited from `defaults` is refused
+/// at its line, not once per proxy), in file order.
+#[derive(Default)]
+struct Refusals {
+    found: std::collections::BTreeMap<(Span, String), Diagnostic>,
+}
+
+impl Refusals {
+    fn refuse(&mut self, span: Span, what: &str) {
+        self.push(Diagnostic::error(
+            Dialect::Haproxy,
+            span,
+            format!("'{what}' is not carried out by the rsproxy runtime yet"),
+        ));
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        self.found.entry((d.span, d.message.clone())).or_insert(d);
+    }
+
+    fn into_diagnostics(self) -> Diagnostics {
+        let mut out = Diagnostics::new();
+        for d in self.found.into_values() {
+            out.push(d);
+        }
+        out
+    }
+
+    /// Refuses every field of `value` that is set and not in `allowed`, at the span recorded
+    /// with it (or `fallback`). "Set" means not null, false, zero-length or an empty map.
+    fn unlisted(&mut self, value: &impl Serialize, allowed: &[&str], prefix: &str, fallback: Span) {
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(value) else {
+            return;
+        };
+        for (name, v) in fields {
+            if allowed.contains(&name.as_str()) || is_unset(&v) {
+                continue;
+            }
+            let span = find_span(&v).unwrap_or(fallback);
+            self.refuse(span, &format!("{prefix}{}", keyword_of_field(&name)));
+        }
+    }
+}
+
+/// The configuration keyword behind an IR field name.
+fn keyword_of_field(field: &str) -> String {
+    match field {
+        "acls" => "acl".into(),
+        "redirects" => "redirect".into(),
+        "use_servers" => "use-server".into(),
+        "logs" => "log".into(),
+        "tune" => "tune.*".into(),
+        "stats_sockets" => "stats socket".into(),
+        "errorfiles" => "errorfile".into(),
+        "errorfiles_from" => "errorfiles".into(),
+        other => other.replace('_', "-"),
+    }
+}
+
+fn is_unset(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Null | serde_json::Value::Bool(false) => true,
+        serde_json::Value::Array(a) => a.is_empty(),
+        serde_json::Value::Object(o) => o.values().all(is_unset),
+        _ => false,
+    }
+}
+
+/// The first `{file, line, col}` object inside `v` (how a [`Span`] serialises).
+fn find_span(v: &serde_json::Value) -> Option<Span> {
+    match v {
+        serde_json::Value::Object(o) => {
+            if let (Some(line), Some(col)) = (
+                o.get("line").and_then(|l| l.as_u64()),
+                o.get("col").and_then(|c| c.as_u64()),
+            ) {
+                if let Some(file) = o.get("file").and_then(|f| f.as_u64()) {
+                    return Some(Span::new(
+                        rsproxy_parser::FileId(file as u32),
+                        line as u32,
+                        col as u32,
+                    ));
+                }
+            }
+            o.values().find_map(find_span)
+        }
+        serde_json::Value::Array(a) => a.iter().find_map(find_span),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsproxy_parser::haproxy::parse_str;
+    use rsproxy_parser::Env;
+
+    fn plan(text: &str) -> Result<Plan, Vec<(u32, String)>> {
+        let (config, diags, _) = parse_str(text, &Env::empty());
+        assert!(!diags.has_errors(), "{diags:?}");
+        build(&config, true)
+            .map_err(|d| d.iter().map(|d| (d.span.line, d.message.clone())).collect())
+    }
+
+    const BASE: &str =
+        "defaults\n  mode http\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n";
+
+    /// description: frontends resolve their backend; servers take defaults and checks.
+    #[test]
+    fn builds_frontends_backends_and_checks() {
+        let p = plan(&format!(
+            "{BASE}frontend www\n  bind 127.0.0.1:8080,127.0.0.1:8090-8091\n  option forwardfor except 127.0.0.0/8\n  \
+             default_backend app\nbackend app\n  balance leastconn\n  option httpchk HEAD /check.txt HTTP/1.0\n  \
+             server a 127.0.0.1:81 check inter 3s rise 1 fall 2\n  server b 127.0.0.1:82 backup\n"
+        ))
+        .unwrap();
+        assert_eq!(p.frontends[0].listeners.len(), 3);
+        assert_eq!(p.frontends[0].backend, Some(0));
+        assert!(p.frontends[0]
+            .forwardfor
+            .as_ref()
+            .is_some_and(|f| f.except.is_some()));
+        let app = &p.backends[0];
+        assert_eq!(app.balance, Balance::LeastConn);
+        let c = app.servers[0].check.as_ref().unwrap();
+        assert_eq!((c.inter.as_secs(), c.rise, c.fall), (3, 1, 2));
+        assert_eq!(c.http.as_ref().map(|h| h.method.as_str()), Some("HEAD"));
+        assert!(app.servers[1].backup && app.servers[1].check.is_none());
+    }
+
+    /// description: what the runtime does not carry out is refused at its line, once, in
+    /// file order — including settings inherited from defaults.
+    #[test]
+    fn refusals_are_located_and_deduplicated() {
+        let err = plan(&format!(
+            "{BASE}  timeout queue 1m\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  cookie S insert\n  \
+             server a 127.0.0.1:81 cookie a\nbackend c\n  server z 127.0.0.1:82 maxconn 10\n"
+        ))
+        .unwrap_err();
+        let lines: Vec<u32> = err.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [6, 11, 12, 14], "{err:?}");
+        assert!(err[0].1.starts_with("'timeout queue' is not carried out"));
+        assert!(err[1].1.starts_with("'cookie'"));
+        assert!(err[2].1.starts_with("'server cookie'"));
+        assert!(err[3].1.starts_with("'server maxconn'"));
+    }
+
+    /// description: `daemon` runs only in the foreground (-db) until daemon mode exists.
+    #[test]
+    fn daemon_needs_foreground() {
+        let (config, _, _) = parse_str(
+            &format!("global\n  daemon\n{BASE}listen l\n  bind :80\n"),
+            &Env::empty(),
+        );
+        assert!(build(&config, true).is_ok());
+        let err = build(&config, false).unwrap_err();
+        assert!(err
+            .iter()
+            .any(|d| d.span.line == 2 && d.message.contains("-db")));
+    }
+}
