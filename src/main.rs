@@ -173,12 +173,38 @@ fn main() -> ExitCode {
     if !valid {
         return ExitCode::from(1);
     }
-    let _ = (cli.daemon, cli.foreground, cli.pidfile);
-    eprintln!(
-        "rsproxy: the configuration is valid, but the proxy and VRRP runtime is not built yet; \
-         only --check and --dump-ir work in this version"
-    );
-    ExitCode::from(1)
+    if cli.keepalived.is_some() {
+        eprintln!("rsproxy: VRRP (-k) is not carried out by the runtime yet; use --check for keepalived.conf");
+        return ExitCode::from(1);
+    }
+    if cli.daemon || cli.pidfile.is_some() {
+        eprintln!("rsproxy: -D and -p are not carried out by the runtime yet; run in the foreground with -db");
+        return ExitCode::from(1);
+    }
+    let Some(haproxy) = checked.haproxy.as_ref() else {
+        return ExitCode::from(2);
+    };
+    let plan = match rsproxy::plan::build(haproxy, cli.foreground) {
+        Ok(p) => p,
+        Err(d) => {
+            eprint!(
+                "{}",
+                d.render(&checked.sources, std::process::id(), cli.verbose)
+            );
+            eprintln!(
+                "[ALERT]    ({}) : config : Fatal errors found in configuration.",
+                std::process::id()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    match rsproxy::runtime::run(plan) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            ExitCode::from(1)
+        }
+    }
 }
 
 #[cfg(test)]

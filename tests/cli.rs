@@ -177,13 +177,14 @@ fn keepalived_style_errors() {
     assert!(err.contains("(k.conf: Line 5)"), "{err}");
 }
 
-/// description: running without --check validates, then says plainly that serving is not
-/// built yet (no silent success).
+/// description: running with a keepalived file says plainly that VRRP is not carried out
+/// yet, instead of serving without the floating IP.
 #[test]
-fn running_says_the_runtime_is_not_built() {
+fn running_with_vrrp_says_it_is_not_carried_out() {
     let s = Scratch::new("run");
-    s.file("good.cfg", GOOD);
-    let out = rsproxy(&["-c", "good.cfg"], &s.0);
+    s.file("good.cfg", GOOD).file("keepalived.conf", KEEPALIVED);
+    let out = rsproxy(&["-db", "-c", "good.cfg", "-k", "keepalived.conf"], &s.0);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("runtime is not built yet"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("VRRP (-k) is not carried out by the runtime yet"));
 }

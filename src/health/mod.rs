@@ -1,0 +1,171 @@
+//! Health checks: one task per checked server.
+//!
+//! A check is a TCP connect, or with `option httpchk` an HTTP request whose status must be
+//! 2xx or 3xx (HAProxy's default expectation). The result feeds HAProxy's counting: a server
+//! starts UP; `fall` consecutive failures take it DOWN, then `rise` consecutive successes
+//! bring it back. Checks run every `inter`, every `fastinter` while the server is changing
+//! state, and every `downinter` while it is DOWN. The state is published in the server's
+//! atomic, which the balancer reads on every pick.
+//!
+//! [`Health::on_result`] is the pure state machine; [`run`] does the I/O.
+
+use crate::plan::{Check, Server};
+use crate::proxy::ServerState;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// A server's check counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    pub up: bool,
+    /// Consecutive results against the current state (failures while UP, successes while
+    /// DOWN).
+    pub streak: u32,
+}
+
+impl Health {
+    pub fn new() -> Self {
+        Health {
+            up: true,
+            streak: 0,
+        }
+    }
+
+    /// Counts one check result; returns whether the state changed.
+    pub fn on_result(&mut self, ok: bool, check: &Check) -> bool {
+        if ok == self.up {
+            self.streak = 0;
+            return false;
+        }
+        self.streak += 1;
+        let needed = if self.up { check.fall } else { check.rise };
+        if self.streak >= needed {
+            self.up = !self.up;
+            self.streak = 0;
+            return true;
+        }
+        false
+    }
+
+    /// How long to wait before the next check.
+    pub fn interval(&self, check: &Check) -> Duration {
+        match (self.up, self.streak) {
+            (_, s) if s > 0 => check.fastinter,
+            (true, _) => check.inter,
+            (false, _) => check.downinter,
+        }
+    }
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Checks `server` forever, publishing its state into `state`.
+pub async fn run(server: Server, check: Check, state: &ServerState, backend: String) {
+    let mut health = Health::new();
+    loop {
+        tokio::time::sleep(health.interval(&check)).await;
+        let ok = probe(&server, &check).await;
+        if health.on_result(ok, &check) {
+            state.up.store(health.up, Ordering::Relaxed);
+            eprintln!(
+                "[WARNING]  ({}) : Server {backend}/{} is {}.",
+                std::process::id(),
+                server.name,
+                if health.up { "UP" } else { "DOWN" }
+            );
+        }
+    }
+}
+
+async fn probe(server: &Server, check: &Check) -> bool {
+    let mut addr = server.addr(0);
+    if let Some(ip) = check.addr {
+        addr.set_ip(ip);
+    }
+    if let Some(p) = check.port {
+        addr.set_port(p);
+    }
+    let timeout = check.timeout.unwrap_or(check.inter);
+    let attempt = async {
+        let mut s = TcpStream::connect(addr).await.ok()?;
+        let Some(http) = &check.http else {
+            return Some(true);
+        };
+        let req = format!("{} {} {}\r\n\r\n", http.method, http.uri, http.version);
+        s.write_all(req.as_bytes()).await.ok()?;
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        while n < 12 {
+            let r = s.read(&mut buf[n..]).await.ok()?;
+            if r == 0 {
+                break;
+            }
+            n += r;
+        }
+        Some(status_ok(&buf[..n]))
+    };
+    matches!(tokio::time::timeout(timeout, attempt).await, Ok(Some(true)))
+}
+
+/// `HTTP/1.x 2xx|3xx ...`
+fn status_ok(line: &[u8]) -> bool {
+    line.starts_with(b"HTTP/") && line.len() >= 12 && matches!(line.get(9), Some(b'2' | b'3'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(rise: u32, fall: u32) -> Check {
+        Check {
+            addr: None,
+            port: None,
+            inter: Duration::from_secs(2),
+            fastinter: Duration::from_millis(500),
+            downinter: Duration::from_secs(5),
+            rise,
+            fall,
+            timeout: None,
+            http: None,
+        }
+    }
+
+    /// description: results → (state, interval) as HAProxy counts them with rise 2, fall 3.
+    #[test]
+    fn rise_and_fall_counting() {
+        let c = check(2, 3);
+        let mut h = Health::new();
+        let table: &[(bool, bool, u64)] = &[
+            // (result, UP after it, next interval ms)
+            (false, true, 500),
+            (false, true, 500),
+            (false, false, 5000), // third failure: DOWN
+            (true, false, 500),
+            (false, false, 5000), // streak broken
+            (true, false, 500),
+            (true, true, 2000), // second success: UP
+        ];
+        for (i, (ok, up, next)) in table.iter().enumerate() {
+            h.on_result(*ok, &c);
+            assert_eq!(
+                (h.up, h.interval(&c).as_millis() as u64),
+                (*up, *next),
+                "step {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn http_status_lines() {
+        assert!(status_ok(b"HTTP/1.0 200 OK"));
+        assert!(status_ok(b"HTTP/1.1 302 Found"));
+        assert!(!status_ok(b"HTTP/1.1 503 Service Unavailable"));
+        assert!(!status_ok(b"garbage"));
+    }
+}

@@ -1,0 +1,179 @@
+//! The supervisor: starts the tokio runtime, binds every listener, spawns the accept loops
+//! and health checks, and stops on SIGINT/SIGTERM/SIGUSR1.
+//!
+//! Listeners are bound before anything is served, so a configuration whose address cannot be
+//! bound fails at start with the address named. Binding uses IP_FREEBIND, so a backup load
+//! balancer can bind the floating IP before it holds it, without the `ip_nonlocal_bind`
+//! sysctl. `maxconn` (global and per frontend) is a semaphore taken before `accept`: at the
+//! limit, accepting pauses (no busy loop) until a connection ends.
+
+use crate::plan::{Frontend, Plan};
+use crate::proxy::http::{HttpFrontend, Pools};
+use crate::proxy::{tcp, BackendState};
+use rsproxy_parser::ir::haproxy::Mode;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Why the runtime could not start.
+#[derive(Debug)]
+pub enum RunError {
+    Runtime(std::io::Error),
+    Bind {
+        frontend: String,
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Runtime(e) => write!(f, "cannot start the runtime: {e}"),
+            RunError::Bind {
+                frontend,
+                addr,
+                error,
+            } => {
+                write!(
+                    f,
+                    "Starting frontend {frontend}: cannot bind socket ({error}) [{addr}]"
+                )
+            }
+        }
+    }
+}
+
+/// Runs `plan` until a stop signal.
+pub fn run(plan: Plan) -> Result<(), RunError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(plan.nbthread.max(1))
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    rt.block_on(serve(plan))
+}
+
+async fn serve(plan: Plan) -> Result<(), RunError> {
+    let backends: Vec<(Arc<BackendState>, Arc<Pools>)> = plan
+        .backends
+        .iter()
+        .map(|b| {
+            (
+                Arc::new(BackendState::new(Arc::clone(b))),
+                Arc::new(Pools::new(b.servers.len())),
+            )
+        })
+        .collect();
+    let global = plan.maxconn.map(|m| Arc::new(Semaphore::new(m as usize)));
+
+    // Bind everything first: fail before serving anything.
+    let mut listeners = Vec::new();
+    for fe in plan.frontends {
+        let fe = Arc::new(fe);
+        for addr in &fe.listeners {
+            let l = bind(*addr).map_err(|error| RunError::Bind {
+                frontend: fe.name.clone(),
+                addr: *addr,
+                error,
+            })?;
+            listeners.push((Arc::clone(&fe), l));
+        }
+    }
+    for (b, _) in &backends {
+        for (i, s) in b.plan.servers.iter().enumerate() {
+            if let Some(check) = s.check.clone() {
+                let (b, s) = (Arc::clone(b), s.clone());
+                tokio::spawn(async move {
+                    if let Some(state) = b.servers.get(i) {
+                        crate::health::run(s, check, state, b.plan.name.clone()).await;
+                    }
+                });
+            }
+        }
+    }
+    for (fe, listener) in listeners {
+        let backend = fe.backend.and_then(|i| backends.get(i).cloned());
+        let limit = fe.maxconn.map(|m| Arc::new(Semaphore::new(m as usize)));
+        tokio::spawn(accept_loop(fe, listener, backend, global.clone(), limit));
+    }
+    wait_for_stop().await;
+    Ok(())
+}
+
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(false)?;
+        let _ = socket.set_freebind_ipv6(true);
+    } else {
+        let _ = socket.set_freebind(true);
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}
+
+async fn accept_loop(
+    fe: Arc<Frontend>,
+    listener: TcpListener,
+    backend: Option<(Arc<BackendState>, Arc<Pools>)>,
+    global: Option<Arc<Semaphore>>,
+    limit: Option<Arc<Semaphore>>,
+) {
+    let http = Arc::new(HttpFrontend {
+        plan: Arc::clone(&fe),
+        backend: backend.clone(),
+    });
+    loop {
+        let g = match &global {
+            Some(s) => Arc::clone(s).acquire_owned().await.ok(),
+            None => None,
+        };
+        let l = match &limit {
+            Some(s) => Arc::clone(s).acquire_owned().await.ok(),
+            None => None,
+        };
+        let (stream, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let local = stream.local_addr().unwrap_or(peer);
+        let fe = Arc::clone(&fe);
+        let http = Arc::clone(&http);
+        let backend = backend.as_ref().map(|(b, _)| Arc::clone(b));
+        tokio::spawn(async move {
+            let _permits = (g, l);
+            match fe.mode {
+                Mode::Tcp => tcp::serve(stream, peer, local, &fe, backend).await,
+                Mode::Http => crate::proxy::http::serve(stream, peer, local, http).await,
+            }
+        });
+    }
+}
+
+async fn wait_for_stop() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::user_defined1()),
+    ) else {
+        // Without signal handling, run until killed.
+        std::future::pending::<()>().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = usr1.recv() => {}
+    }
+}

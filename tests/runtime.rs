@@ -1,0 +1,195 @@
+//! The runtime as a client sees it: rsproxy started on loopback ports with a real config.
+//!
+//! Each test picks free ports, writes its config, starts `rsproxy -db -c` and kills it when
+//! the test ends (a guard, so also on failure). Differential comparisons with the real
+//! HAProxy live in compat-tests; these check rsproxy's own contract.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Proxy {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts rsproxy on `config` and waits (bounded) until `port` accepts.
+fn start(name: &str, config: &str, port: u16) -> Proxy {
+    let dir = std::env::temp_dir().join(format!("rsproxy-rt-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("haproxy.cfg"), config).expect("write config");
+    let child = Command::new(env!("CARGO_BIN_EXE_rsproxy"))
+        .args(["-db", "-c", "haproxy.cfg"])
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start rsproxy");
+    let proxy = Proxy { child, dir };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "rsproxy did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy
+}
+
+/// One request on a new connection; the whole response as bytes.
+fn get(port: u16, path: &str) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+fn body(resp: &[u8]) -> String {
+    let text = String::from_utf8_lossy(resp);
+    text.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+fn quickstart(port: u16, web1: u16, web2: u16) -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/quickstart/haproxy.cfg"
+    ))
+    .expect("quickstart")
+    .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"))
+    .replace("127.0.0.1:8081", &format!("127.0.0.1:{web1}"))
+    .replace("127.0.0.1:8082", &format!("127.0.0.1:{web2}"))
+}
+
+/// description: the README's quickstart serves "web1", "web2", "web1", ... round-robin.
+#[test]
+fn quickstart_serves_round_robin() {
+    let (p, a, b) = (free_port(), free_port(), free_port());
+    let _proxy = start("quickstart", &quickstart(p, a, b), p);
+    let seen: Vec<String> = (0..4)
+        .map(|_| body(&get(p, "/")).trim().to_string())
+        .collect();
+    assert_eq!(seen, ["web1", "web2", "web1", "web2"]);
+}
+
+/// description: with every server refusing connections, the client gets HAProxy's 503 page,
+/// byte for byte, after the retries (with `connection: close`, as haproxy 2.6.12 answers a
+/// client that asked to close).
+#[test]
+fn no_server_answers_haproxy_503() {
+    let (p, dead) = (free_port(), free_port());
+    let config = format!(
+        "defaults\n  mode http\n  timeout connect 200ms\n  timeout client 5s\n  timeout server 5s\n  retries 1\n\
+         frontend f\n  bind 127.0.0.1:{p}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{dead}\n"
+    );
+    let _proxy = start("503", &config, p);
+    let resp = get(p, "/");
+    assert_eq!(
+        String::from_utf8_lossy(&resp),
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 107\r\ncache-control: no-cache\r\ncontent-type: text/html\r\n\
+         connection: close\r\n\r\n<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"
+    );
+}
+
+/// description: `http-request deny` answers HAProxy's 403 page without any server.
+#[test]
+fn deny_answers_haproxy_403() {
+    let p = free_port();
+    let config = format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend f\n  bind 127.0.0.1:{p}\n  http-request deny\n"
+    );
+    let _proxy = start("403", &config, p);
+    let resp = String::from_utf8_lossy(&get(p, "/")).to_string();
+    assert!(
+        resp.starts_with("HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\n"),
+        "{resp}"
+    );
+}
+
+/// description: `mode tcp` carries bytes both ways and passes the client's half-close on.
+#[test]
+fn tcp_mode_relays_bytes_and_half_close() {
+    let (p, echo_port) = (free_port(), free_port());
+    let echo = TcpListener::bind(("127.0.0.1", echo_port)).expect("echo");
+    // Echoes each connection after its half-close (the first is start()'s readiness probe).
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut c, _) = echo.accept().expect("accept");
+            let mut got = Vec::new();
+            c.read_to_end(&mut got).expect("read until half-close");
+            c.write_all(&got).expect("echo back");
+        }
+    });
+    let config = format!(
+        "defaults\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         listen t\n  mode tcp\n  bind 127.0.0.1:{p}\n  server e 127.0.0.1:{echo_port}\n"
+    );
+    let _proxy = start("tcp", &config, p);
+    let mut s = TcpStream::connect(("127.0.0.1", p)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(b"ping over tcp").expect("send");
+    s.shutdown(std::net::Shutdown::Write).expect("half-close");
+    let mut back = Vec::new();
+    s.read_to_end(&mut back).expect("read");
+    assert_eq!(back, b"ping over tcp");
+    server.join().expect("echo thread");
+}
+
+/// description: a configuration using what the runtime does not carry out yet does not
+/// start, and names each such line.
+#[test]
+fn unsupported_settings_refuse_to_start_with_their_lines() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/seed-002-bank-paas");
+    let out = Command::new(env!("CARGO_BIN_EXE_rsproxy"))
+        .args(["-db", "-c", "haproxy.cfg"])
+        .current_dir(dir)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for (line, what) in [
+        (51, "cookie"),
+        (39, "acl"),
+        (37, "bind ssl"),
+        (27, "timeout queue"),
+    ] {
+        let want = format!(
+            "parsing [haproxy.cfg:{line}] : '{what}' is not carried out by the rsproxy runtime yet"
+        );
+        assert!(err.contains(&want), "missing {want:?} in:\n{err}");
+    }
+    assert_eq!(
+        err.matches("'timeout queue'").count(),
+        1,
+        "inherited settings are refused once:\n{err}"
+    );
+}
