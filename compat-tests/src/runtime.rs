@@ -1032,6 +1032,10 @@ pub struct Scenario {
     pub backends: Vec<BackendSpec>,
     /// Response header names left out of transcripts (lowercase).
     pub ignore_headers: Vec<String>,
+    /// `rsproxy-pending: REASON`: the scenario needs something rsproxy's runtime does not carry
+    /// out yet; rsproxy must refuse to start on it (never run it differently), and the reason
+    /// is reported.
+    pub rsproxy_pending: Option<String>,
     pub config: String,
     /// Steps with their line numbers.
     pub steps: Vec<(usize, String, Step)>,
@@ -1252,6 +1256,7 @@ impl Scenario {
         let mut scn = Scenario {
             name: name.to_string(),
             description: String::new(),
+            rsproxy_pending: None,
             backends: Vec::new(),
             ignore_headers: Vec::new(),
             config: String::new(),
@@ -1293,6 +1298,10 @@ impl Scenario {
                     "ignore-header" => scn
                         .ignore_headers
                         .extend(w[1..].iter().map(|h| text(h).to_ascii_lowercase())),
+                    "rsproxy-pending:" => {
+                        let reason = line.split_once(':').map(|x| x.1).unwrap_or("").trim();
+                        scn.rsproxy_pending = Some(reason.to_string());
+                    }
                     other => return Err(at(format!("unknown header line '{other}'"))),
                 },
                 "steps" => {
@@ -1934,7 +1943,13 @@ mod tests {
         assert_eq!(b.requests().len(), 1);
         assert_eq!(b.seen().len(), 2);
         b.stop_accepting();
-        assert!(HttpClient::connect(b.addr()).is_err());
+        // Refused now. (In a parallel test run another test's listener may be handed the
+        // freed port, so what is asserted is that this backend serves nothing more.)
+        if let Ok(mut c) = HttpClient::connect(b.addr()) {
+            let _ = c.send(b"GET /after-stop HTTP/1.1\r\nHost: x\r\n\r\n");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(b.seen().len(), 2);
         b.resume_accepting().unwrap();
         assert!(HttpClient::connect(b.addr()).is_ok());
     }
