@@ -216,26 +216,36 @@ fn outgoing_request(
     Request::from_parts(parts, body.boxed())
 }
 
+/// The hop-by-hop headers, as prebuilt names: looking a `&str` up parses it every time,
+/// which showed in the per-request profile.
+const HOP_BY_HOP: [HeaderName; 6] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    hyper::header::TE,
+    hyper::header::TRAILER,
+    hyper::header::UPGRADE,
+];
+
 fn strip_hop_by_hop(h: &mut hyper::HeaderMap) {
-    // Headers named by Connection are hop-by-hop too.
-    let named: Vec<HeaderName> = h
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-        .collect();
-    for n in named {
-        h.remove(n);
+    // Most messages carry none: one pass over their few names, no hashing, then done.
+    if !h.keys().any(|n| HOP_BY_HOP.contains(n)) {
+        return;
     }
-    for n in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "upgrade",
-    ] {
+    // Headers named by Connection are hop-by-hop too.
+    if h.contains_key(CONNECTION) {
+        let named: Vec<HeaderName> = h
+            .get_all(CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+            .collect();
+        for n in named {
+            h.remove(n);
+        }
+    }
+    for n in &HOP_BY_HOP {
         h.remove(n);
     }
 }

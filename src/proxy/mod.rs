@@ -31,7 +31,14 @@ pub struct BackendState {
     pub servers: Vec<ServerState>,
     /// What each pick needs from the request, asked of the balancer once.
     pub need: KeyNeed,
-    balancer: Mutex<Balancer>,
+    balancer: Mutex<Picker>,
+}
+
+/// The balancer and a reusable buffer for the candidates it is shown (no allocation per
+/// pick).
+struct Picker {
+    balancer: Balancer,
+    candidates: Vec<Candidate>,
 }
 
 /// An owned copy of [`crate::balance::Need`].
@@ -61,23 +68,32 @@ impl BackendState {
             Need::Uri | Need::UriAndPostBody => KeyNeed::Uri,
             Need::Header(h) => KeyNeed::Header(h.to_string()),
         };
+        let picker = Picker {
+            candidates: Vec::with_capacity(plan.servers.len()),
+            balancer,
+        };
         BackendState {
             plan,
             servers,
             need,
-            balancer: Mutex::new(balancer),
+            balancer: Mutex::new(picker),
         }
     }
 
     /// Chooses a server for a new connection or request, avoiding `exclude` (a server that
     /// just failed, when redispatching) if another is usable.
     pub fn pick(&self, key: Key, exclude: Option<usize>) -> Option<usize> {
-        let c = candidates(&self.plan, &self.servers, exclude);
-        let mut b = self
+        let mut guard = self
             .balancer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        b.pick(&c, key)
+        let Picker {
+            balancer,
+            candidates,
+        } = &mut *guard;
+        fill_candidates(candidates, &self.plan, &self.servers, exclude);
+        balancer
+            .pick(candidates, key)
             .or_else(|| exclude.filter(|&i| self.usable(i)))
     }
 
@@ -104,21 +120,28 @@ impl BackendState {
     }
 }
 
-fn candidates(plan: &Backend, servers: &[ServerState], exclude: Option<usize>) -> Vec<Candidate> {
-    plan.servers
-        .iter()
-        .zip(servers)
-        .enumerate()
-        .map(|(i, (p, s))| Candidate {
-            id: p.id,
-            weight: p.weight,
-            backup: p.backup,
-            up: !p.disabled && s.up.load(Ordering::Relaxed) && Some(i) != exclude,
-            // No per-server maxconn yet (the plan refuses it), so no server is ever full.
-            full: false,
-            active: s.active.load(Ordering::Relaxed),
-        })
-        .collect()
+fn fill_candidates(
+    out: &mut Vec<Candidate>,
+    plan: &Backend,
+    servers: &[ServerState],
+    exclude: Option<usize>,
+) {
+    out.clear();
+    out.extend(
+        plan.servers
+            .iter()
+            .zip(servers)
+            .enumerate()
+            .map(|(i, (p, s))| Candidate {
+                id: p.id,
+                weight: p.weight,
+                backup: p.backup,
+                up: !p.disabled && s.up.load(Ordering::Relaxed) && Some(i) != exclude,
+                // No per-server maxconn yet (the plan refuses it), so no server is ever full.
+                full: false,
+                active: s.active.load(Ordering::Relaxed),
+            }),
+    );
 }
 
 /// Decrements a server's active-connection count when dropped.
