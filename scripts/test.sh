@@ -25,4 +25,14 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 # The compat-tests run the rsproxy binary: build it first.
 cargo build --workspace
-cargo test --workspace
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# cargo's last lines are doc-test summaries ("0 passed"); end with the whole run's count.
+passed=$(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed' "$log" | awk '{ s += $4 } END { print s + 0 }')
+failed=$(grep -oE '^test result: [a-zA-Z]+\. [0-9]+ passed; [0-9]+ failed' "$log" | awk '{ s += $6 } END { print s + 0 }')
+echo "$passed passed, $failed failed"
+exit "$status"
