@@ -386,7 +386,7 @@ fn addresses(c: &mut Ctx, st: &Stmt) -> Vec<Spanned<VirtualIp>> {
             }
             match opt.node.as_str() {
                 "brd" => {
-                    let v = value.expect("checked");
+                    let Some(v) = value else { break };
                     match v.node.as_str() {
                         "+" | "-" => {}
                         s => match s.parse() {
@@ -400,21 +400,24 @@ fn addresses(c: &mut Ctx, st: &Stmt) -> Vec<Spanned<VirtualIp>> {
                     k += 2;
                 }
                 "dev" => {
-                    vip.dev = Some(value.expect("checked").node.clone());
+                    let Some(v) = value else { break };
+                    vip.dev = Some(v.node.clone());
                     k += 2;
                 }
                 "label" => {
-                    vip.label = Some(value.expect("checked").node.clone());
+                    let Some(v) = value else { break };
+                    vip.label = Some(v.node.clone());
                     k += 2;
                 }
                 "scope" => {
-                    let v = value.expect("checked");
+                    let Some(v) = value else { break };
                     vip.scope = scope(c, v);
                     ok &= vip.scope.is_some();
                     k += 2;
                 }
                 "peer" => {
-                    vip.peer = c.ipnet("peer", value.expect("checked"));
+                    let Some(v) = value else { break };
+                    vip.peer = c.ipnet("peer", v);
                     ok &= vip.peer.is_some();
                     k += 2;
                 }
