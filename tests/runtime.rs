@@ -193,3 +193,56 @@ fn unsupported_settings_refuse_to_start_with_their_lines() {
         "inherited settings are refused once:\n{err}"
     );
 }
+
+/// description: a frontend's `maxconn` is shared by all its binds: with `maxconn 1`, a
+/// second client on the other bind is only served once the first one leaves.
+#[test]
+fn frontend_maxconn_is_shared_by_its_binds() {
+    let (a, b, echo_port) = (free_port(), free_port(), free_port());
+    let echo = TcpListener::bind(("127.0.0.1", echo_port)).expect("echo");
+    std::thread::spawn(move || {
+        for conn in echo.incoming().take(8) {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 64];
+                while let Ok(n) = c.read(&mut buf) {
+                    if n == 0 || c.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let config = format!(
+        "defaults\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         listen t\n  mode tcp\n  maxconn 1\n  bind 127.0.0.1:{a}\n  bind 127.0.0.1:{b}\n  server e 127.0.0.1:{echo_port}\n"
+    );
+    let proxy = start("maxconn", &config, a);
+    // start() probed port a once; give that probe's slot time to be released.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut first = TcpStream::connect(("127.0.0.1", a)).expect("first");
+    first.write_all(b"one").expect("send");
+    let mut buf = [0u8; 3];
+    first
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    first.read_exact(&mut buf).expect("first is served");
+    let mut second = TcpStream::connect(("127.0.0.1", b)).expect("second (queued by the kernel)");
+    second.write_all(b"two").expect("send");
+    second
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    assert!(
+        second.read(&mut buf).is_err(),
+        "the second bind must wait for the frontend's slot"
+    );
+    drop(first);
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    second
+        .read_exact(&mut buf)
+        .expect("served once the first left");
+    assert_eq!(&buf, b"two");
+    drop(proxy);
+}

@@ -36,7 +36,7 @@ pub struct Plan {
 pub struct Frontend {
     pub name: String,
     pub mode: Mode,
-    pub listeners: Vec<SocketAddr>,
+    pub listeners: Vec<Listener>,
     pub maxconn: Option<u32>,
     pub timeouts: Timeouts,
     pub rules: Vec<Rule>,
@@ -45,6 +45,18 @@ pub struct Frontend {
     /// The backend traffic goes to (an unconditional `use_backend`, else `default_backend`,
     /// else the proxy itself for a `listen`); `None`: HAProxy answers 503.
     pub backend: Option<usize>,
+}
+
+/// One listening socket of a frontend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listener {
+    pub addr: SocketAddr,
+    /// `backlog` on the bind line, else the frontend's, else 1024.
+    pub backlog: u32,
+    /// `maxconn` on the bind line.
+    pub maxconn: Option<u32>,
+    /// `v6only` / `v4v6` on an IPv6 bind; `None`: the system's default.
+    pub v6only: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -279,6 +291,7 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             "balance",
             "hash_type",
             "maxconn",
+            "backlog",
             "retries",
             "timeouts",
             "options",
@@ -298,6 +311,22 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
     for (name, o) in &s.options {
         if !OPTIONS.contains(name) {
             r.refuse(o.span, &format!("option {}", option_name(*name)));
+        }
+    }
+    // hyper has one timer for a request's head, which also runs while a kept-alive
+    // connection waits for the next request: `timeout http-keep-alive` is carried out when it
+    // equals the timeout for a request's head (`http-request`, else `client`), as in both
+    // seed setups; otherwise it is refused rather than approximated.
+    if let Some(ka) = s.timeouts.get(&TimeoutKind::HttpKeepAlive) {
+        let head = s
+            .timeouts
+            .get(&TimeoutKind::HttpRequest)
+            .or(s.timeouts.get(&TimeoutKind::Client));
+        if head.map(|h| h.node) != Some(ka.node) {
+            r.refuse(
+                ka.span,
+                "timeout http-keep-alive' different from 'timeout http-request",
+            );
         }
     }
     for (kind, t) in &s.timeouts {
@@ -582,7 +611,6 @@ fn frontend(
             "http_request",
             "description",
             "id",
-            "disabled",
         ],
         "",
         p.span,
@@ -601,7 +629,8 @@ fn frontend(
                 continue;
             };
             let ips: Vec<IpAddr> = match &a.node.host {
-                Host::Any => vec![IpAddr::from([0u8; 16])],
+                // `:80` / `*:80` listen on IPv4 only, as in HAProxy (`:::80` is IPv6).
+                Host::Any => vec![IpAddr::from([0u8; 4])],
                 Host::Ip(ip) => vec![*ip],
                 Host::Name(n) => (n.as_str(), 0)
                     .to_socket_addrs()
@@ -612,9 +641,25 @@ fn frontend(
                     continue;
                 }
             };
+            let v6only = match (b.opts.v6only, b.opts.v4v6) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let backlog = b
+                .opts
+                .backlog
+                .or(p.settings.backlog.as_ref().map(|b| b.node))
+                .or(p.settings.maxconn.as_ref().map(|m| m.node))
+                .unwrap_or(1024);
             for ip in ips {
                 for port in ports.first..=ports.last {
-                    listeners.push(SocketAddr::new(ip, port));
+                    listeners.push(Listener {
+                        addr: SocketAddr::new(ip, port),
+                        backlog,
+                        maxconn: b.opts.maxconn,
+                        v6only,
+                    });
                 }
             }
         }
@@ -816,5 +861,48 @@ mod tests {
         assert!(err
             .iter()
             .any(|d| d.span.line == 2 && d.message.contains("-db")));
+    }
+
+    /// description: bind options are carried to the listeners; `:80` is IPv4 as in HAProxy.
+    #[test]
+    fn bind_options_reach_the_listeners() {
+        let p = plan(&format!(
+            "{BASE}frontend f\n  maxconn 50\n  bind :8080\n  bind :::8081 v6only backlog 7 maxconn 3\n"
+        ))
+        .unwrap();
+        let l = &p.frontends[0].listeners;
+        assert_eq!(l[0].addr, "0.0.0.0:8080".parse().unwrap());
+        assert_eq!((l[0].backlog, l[0].maxconn, l[0].v6only), (50, None, None));
+        assert_eq!(l[1].addr, "[::]:8081".parse().unwrap());
+        assert_eq!(
+            (l[1].backlog, l[1].maxconn, l[1].v6only),
+            (7, Some(3), Some(true))
+        );
+    }
+
+    /// description: `timeout http-keep-alive` is carried out when it equals the request-head
+    /// timeout (one timer in hyper), refused otherwise; a `disabled` proxy is refused.
+    #[test]
+    fn keep_alive_timeout_and_disabled_proxy() {
+        let ok = format!("{BASE}  timeout http-request 10s\n  timeout http-keep-alive 10s\nlisten l\n  bind :80\n");
+        assert!(plan(&ok).is_ok());
+        let err = plan(&format!("{BASE}  timeout http-request 10s\n  timeout http-keep-alive 2s\nlisten l\n  bind :80\n"))
+            .unwrap_err();
+        assert_eq!(err[0].0, 7);
+        assert!(
+            err[0].1.starts_with("'timeout http-keep-alive' different"),
+            "{err:?}"
+        );
+        let err = plan(&format!(
+            "{BASE}listen l\n  bind :80\n  disabled\nlisten m\n  bind :81\n"
+        ))
+        .unwrap_err();
+        assert_eq!(
+            err[0],
+            (
+                8,
+                "'disabled' is not carried out by the rsproxy runtime yet".to_string()
+            )
+        );
     }
 }

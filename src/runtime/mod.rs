@@ -7,7 +7,7 @@
 //! sysctl. `maxconn` (global and per frontend) is a semaphore taken before `accept`: at the
 //! limit, accepting pauses (no busy loop) until a connection ends.
 
-use crate::plan::{Frontend, Plan};
+use crate::plan::{Frontend, Listener, Plan};
 use crate::proxy::http::{HttpFrontend, Pools};
 use crate::proxy::{tcp, BackendState};
 use rsproxy_parser::ir::haproxy::Mode;
@@ -69,21 +69,36 @@ async fn serve(plan: Plan) -> Result<(), RunError> {
         .collect();
     let global = plan.maxconn.map(|m| Arc::new(Semaphore::new(m as usize)));
 
-    // Bind everything first: fail before serving anything.
+    // Bind everything first: fail before serving anything. Limits: the global maxconn, the
+    // frontend's (shared by all its listeners), and a bind line's own.
     let mut listeners = Vec::new();
     for fe in plan.frontends {
         let fe = Arc::new(fe);
-        for addr in &fe.listeners {
-            let l = bind(*addr).map_err(|error| RunError::Bind {
+        let fe_limit = fe.maxconn.map(|m| Arc::new(Semaphore::new(m as usize)));
+        for l in &fe.listeners {
+            let socket = bind(l).map_err(|error| RunError::Bind {
                 frontend: fe.name.clone(),
-                addr: *addr,
+                addr: l.addr,
                 error,
             })?;
-            listeners.push((Arc::clone(&fe), l));
+            let limits: Vec<Arc<Semaphore>> = [
+                global.clone(),
+                fe_limit.clone(),
+                l.maxconn.map(|m| Arc::new(Semaphore::new(m as usize))),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            listeners.push((Arc::clone(&fe), socket, limits));
         }
     }
     for (b, _) in &backends {
         for (i, s) in b.plan.servers.iter().enumerate() {
+            // A disabled server is in maintenance: no traffic and no checks (a check must not
+            // bring it back).
+            if s.disabled {
+                continue;
+            }
             if let Some(check) = s.check.clone() {
                 let (b, s) = (Arc::clone(b), s.clone());
                 tokio::spawn(async move {
@@ -94,27 +109,29 @@ async fn serve(plan: Plan) -> Result<(), RunError> {
             }
         }
     }
-    for (fe, listener) in listeners {
+    for (fe, socket, limits) in listeners {
         let backend = fe.backend.and_then(|i| backends.get(i).cloned());
-        let limit = fe.maxconn.map(|m| Arc::new(Semaphore::new(m as usize)));
-        tokio::spawn(accept_loop(fe, listener, backend, global.clone(), limit));
+        tokio::spawn(accept_loop(fe, socket, backend, limits));
     }
     wait_for_stop().await;
     Ok(())
 }
 
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+fn bind(l: &Listener) -> std::io::Result<TcpListener> {
+    let addr = l.addr;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
     if addr.is_ipv6() {
-        socket.set_only_v6(false)?;
+        if let Some(v6only) = l.v6only {
+            socket.set_only_v6(v6only)?;
+        }
         let _ = socket.set_freebind_ipv6(true);
     } else {
         let _ = socket.set_freebind(true);
     }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
-    socket.listen(1024)?;
+    socket.listen(l.backlog.clamp(1, i32::MAX as u32) as i32)?;
     TcpListener::from_std(socket.into())
 }
 
@@ -122,22 +139,19 @@ async fn accept_loop(
     fe: Arc<Frontend>,
     listener: TcpListener,
     backend: Option<(Arc<BackendState>, Arc<Pools>)>,
-    global: Option<Arc<Semaphore>>,
-    limit: Option<Arc<Semaphore>>,
+    limits: Vec<Arc<Semaphore>>,
 ) {
     let http = Arc::new(HttpFrontend {
         plan: Arc::clone(&fe),
         backend: backend.clone(),
     });
     loop {
-        let g = match &global {
-            Some(s) => Arc::clone(s).acquire_owned().await.ok(),
-            None => None,
-        };
-        let l = match &limit {
-            Some(s) => Arc::clone(s).acquire_owned().await.ok(),
-            None => None,
-        };
+        // At a limit, accepting pauses until a connection ends. The slot is not held while
+        // idle in accept: a listener waiting for clients must not starve another listener of
+        // the same frontend (they share its maxconn).
+        for s in &limits {
+            drop(s.acquire().await);
+        }
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(_) => {
@@ -146,12 +160,18 @@ async fn accept_loop(
                 continue;
             }
         };
+        let mut permits = Vec::with_capacity(limits.len());
+        for s in &limits {
+            if let Ok(p) = Arc::clone(s).acquire_owned().await {
+                permits.push(p);
+            }
+        }
         let local = stream.local_addr().unwrap_or(peer);
         let fe = Arc::clone(&fe);
         let http = Arc::clone(&http);
         let backend = backend.as_ref().map(|(b, _)| Arc::clone(b));
         tokio::spawn(async move {
-            let _permits = (g, l);
+            let _permits = permits;
             match fe.mode {
                 Mode::Tcp => tcp::serve(stream, peer, local, &fe, backend).await,
                 Mode::Http => crate::proxy::http::serve(stream, peer, local, http).await,
