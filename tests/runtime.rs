@@ -246,3 +246,50 @@ fn frontend_maxconn_is_shared_by_its_binds() {
     assert_eq!(&buf, b"two");
     drop(proxy);
 }
+
+/// description: a response that stalls mid-body longer than `timeout server` is ended: the
+/// client gets the part that came and the connection closes, instead of hanging on a
+/// server that stays silent (here for 10 s).
+#[test]
+fn a_response_stalled_mid_body_is_ended_by_timeout_server() {
+    let (p, server_port) = (free_port(), free_port());
+    let server = TcpListener::bind(("127.0.0.1", server_port)).expect("server");
+    std::thread::spawn(move || {
+        for conn in server.incoming().take(4) {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 1024];
+                if c.read(&mut buf).unwrap_or(0) == 0 {
+                    return;
+                }
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+                std::thread::sleep(Duration::from_secs(10));
+            });
+        }
+    });
+    let config = format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 300ms\n\
+         frontend f\n  bind 127.0.0.1:{p}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{server_port}\n"
+    );
+    let _proxy = start("stall", &config, p);
+    let mut s = TcpStream::connect(("127.0.0.1", p)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(4)))
+        .expect("timeout");
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    let mut got = Vec::new();
+    let r = s.read_to_end(&mut got);
+    assert!(
+        r.is_ok()
+            || matches!(
+                r.as_ref().map_err(|e| e.kind()),
+                Err(std::io::ErrorKind::ConnectionReset)
+            ),
+        "the proxy must close the connection, not leave it hanging: {r:?}"
+    );
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 200 OK\r\n") && text.ends_with("abc"),
+        "{text:?}"
+    );
+}

@@ -9,6 +9,7 @@
 //! Errors answer what HAProxy answers, byte for byte: 503 when no server can be reached, 502
 //! when the server's response is unusable, 504 when `timeout server` expires first.
 
+use super::body::{BoxError, IdleTimeout};
 use super::{connect, BackendState, ConnectError, KeyNeed};
 use crate::balance::Key;
 use crate::plan::{ConnMode, Forwardfor, Frontend, Rule};
@@ -26,7 +27,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpStream;
 
-pub type Body = BoxBody<Bytes, hyper::Error>;
+pub type Body = BoxBody<Bytes, BoxError>;
 
 /// Connections to each server of a backend, for reuse. A connection goes back to the pool as
 /// soon as its response head arrived; [`Pools::take`] only hands out one that is ready (its
@@ -145,7 +146,7 @@ async fn handle(
         .forwardfor
         .as_ref()
         .or(fe.plan.forwardfor.as_ref());
-    let req = outgoing_request(req, peer, forwardfor, mode);
+    let req = outgoing_request(req, peer, forwardfor, mode, fe.plan.timeouts.client);
     match forward(req, backend, pools, server, local, mode).await {
         Ok(mut resp) => {
             strip_hop_by_hop(resp.headers_mut());
@@ -192,6 +193,7 @@ fn outgoing_request(
     peer: SocketAddr,
     ff: Option<&Forwardfor>,
     mode: ConnMode,
+    client_timeout: Option<std::time::Duration>,
 ) -> Request<Body> {
     let (mut parts, body) = req.into_parts();
     strip_hop_by_hop(&mut parts.headers);
@@ -213,7 +215,12 @@ fn outgoing_request(
             .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     parts.version = hyper::Version::HTTP_11;
-    Request::from_parts(parts, body.boxed())
+    // An upload that stalls longer than `timeout client` is ended, as HAProxy ends it.
+    let body = match client_timeout {
+        Some(t) if !body.is_end_stream() => IdleTimeout::new(body, t).boxed(),
+        _ => body.map_err(BoxError::from).boxed(),
+    };
+    Request::from_parts(parts, body)
 }
 
 /// The hop-by-hop headers, as prebuilt names: looking a `&str` up parses it every time,
@@ -290,7 +297,12 @@ async fn forward(
     }
     drop(guard);
     let (parts, body) = resp.into_parts();
-    Ok(Response::from_parts(parts, body.boxed()))
+    // A response that stalls longer than `timeout server` is ended, as HAProxy ends it.
+    let body = match backend.plan.timeouts.server {
+        Some(t) if !body.is_end_stream() => IdleTimeout::new(body, t).boxed(),
+        _ => body.map_err(BoxError::from).boxed(),
+    };
+    Ok(Response::from_parts(parts, body))
 }
 
 /// A new connection to `server` (with HAProxy's retries), HTTP/1.1 handshake done.

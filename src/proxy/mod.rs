@@ -5,6 +5,7 @@
 //! are atomics (read without locks on every request); the balancer's position is behind a
 //! short mutex taken once per pick.
 
+pub mod body;
 pub mod http;
 pub mod tcp;
 
