@@ -151,8 +151,8 @@ mod tests {
         let err = IdleTimeout::new(stalled, Duration::from_secs(5))
             .collect()
             .await
-            .err()
-            .expect("timed out");
+            .map(|_| ())
+            .expect_err("timed out");
         assert!(err.is::<IdleTimedOut>(), "{err}");
     }
 
