@@ -361,29 +361,43 @@ fn full(b: Bytes) -> Body {
     Full::new(b).map_err(|never| match never {}).boxed()
 }
 
-/// HAProxy 2.6's built-in error responses (headers in its order, lowercase, as it sends them).
+/// HAProxy 2.6's built-in responses, captured from haproxy 2.6.12 (`http-request deny
+/// deny_status N` for every status it has a page for): status, reason phrase, whether it adds
+/// `connection: close`, body.
+const PAGES: &[(u16, &str, bool, &str)] = &[
+    (200, "OK", false, "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n"),
+    (400, "Bad request", true, "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n"),
+    (401, "Unauthorized", false, "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"),
+    (403, "Forbidden", false, "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n"),
+    (404, "Not Found", false, "<html><body><h1>404 Not Found</h1>\nThe resource could not be found.\n</body></html>\n"),
+    (405, "Method Not Allowed", false, "<html><body><h1>405 Method Not Allowed</h1>\nA request was made of a resource using a request method not supported by that resource\n</body></html>\n"),
+    (407, "Unauthorized", false, "<html><body><h1>407 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"),
+    (408, "Request Time-out", true, "<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n"),
+    (410, "Gone", false, "<html><body><h1>410 Gone</h1>\nThe resource is no longer available and will not be available again.\n</body></html>\n"),
+    (413, "Payload Too Large", false, "<html><body><h1>413 Payload Too Large</h1>\nThe request entity exceeds the maximum allowed.\n</body></html>\n"),
+    (425, "Too Early", false, "<html><body><h1>425 Too Early</h1>\nYour browser sent early data.\n</body></html>\n"),
+    (429, "Too Many Requests", false, "<html><body><h1>429 Too Many Requests</h1>\nYou have sent too many requests in a given amount of time.\n</body></html>\n"),
+    (500, "Internal Server Error", false, "<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n"),
+    (501, "Not Implemented", false, "<html><body><h1>501 Not Implemented</h1>\n.The server does not support the functionality required to fulfill the request.\n</body></html>\n"),
+    (502, "Bad Gateway", false, "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n"),
+    (503, "Service Unavailable", false, "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n"),
+    (504, "Gateway Time-out", false, "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n"),
+];
+
+/// HAProxy's built-in response for `status` (its 503 page for a status it has none for),
+/// headers in its order, lowercase, as it sends them.
 pub fn error_page(status: StatusCode) -> Response<Body> {
-    let text = match status.as_u16() {
-        400 => "<html><body><h1>400 Bad request</h1>\nYour browser sent an invalid request.\n</body></html>\n",
-        403 => "<html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n",
-        408 => "<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n",
-        500 => "<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n",
-        502 => "<html><body><h1>502 Bad Gateway</h1>\nThe server returned an invalid or incomplete response.\n</body></html>\n",
-        504 => "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>\n",
-        _ => "<html><body><h1>503 Service Unavailable</h1>\nNo server is available to handle this request.\n</body></html>\n",
-    };
+    let (code, reason, close, text) = PAGES
+        .iter()
+        .copied()
+        .find(|p| p.0 == status.as_u16())
+        .or_else(|| PAGES.iter().copied().find(|p| p.0 == 503))
+        .unwrap_or((503, "Service Unavailable", false, ""));
     let mut r = Response::new(full(Bytes::from_static(text.as_bytes())));
-    *r.status_mut() = status;
-    // HAProxy's reason phrases where they differ from the canonical ones.
-    let reason: Option<&'static [u8]> = match status.as_u16() {
-        400 => Some(b"Bad request"),
-        408 => Some(b"Request Time-out"),
-        504 => Some(b"Gateway Time-out"),
-        _ => None,
-    };
-    if let Some(reason) = reason {
+    *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    if r.status().canonical_reason() != Some(reason) {
         r.extensions_mut()
-            .insert(hyper::ext::ReasonPhrase::from_static(reason));
+            .insert(hyper::ext::ReasonPhrase::from_static(reason.as_bytes()));
     }
     let h = r.headers_mut();
     h.insert(CONTENT_LENGTH, HeaderValue::from(text.len()));
@@ -392,6 +406,9 @@ pub fn error_page(status: StatusCode) -> Response<Body> {
         HeaderValue::from_static("no-cache"),
     );
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    if close {
+        h.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
     r
 }
 
