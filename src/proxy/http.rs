@@ -24,7 +24,12 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 
 pub type Body = BoxBody<Bytes, BoxError>;
@@ -77,9 +82,12 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     let _ = client.set_nodelay(true);
     let keep_alive = effective_mode(&fe) != ConnMode::Close;
     let header_timeout = fe.plan.timeouts.http_request.or(fe.plan.timeouts.client);
+    let answered = Arc::new(AtomicBool::new(false));
     let fe2 = Arc::clone(&fe);
+    let answered2 = Arc::clone(&answered);
     let service = hyper::service::service_fn(move |req| {
         let fe = Arc::clone(&fe2);
+        answered2.store(true, Ordering::Relaxed);
         async move { Ok::<_, Infallible>(handle(req, &fe, peer, local).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -90,9 +98,74 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     if let Some(t) = header_timeout {
         builder.header_read_timeout(t);
     }
-    let _ = builder
-        .serve_connection(TokioIo::new(client), service)
-        .await;
+    let (io, write) = ClientIo::new(client);
+    let result = builder.serve_connection(TokioIo::new(io), service).await;
+    // No request arrived whole in time on this connection: HAProxy answers 408 (an idle
+    // kept-alive connection, which already had its answers, is closed silently instead).
+    if result.is_err_and(|e| e.is_timeout()) && !answered.load(Ordering::Relaxed) {
+        if let Ok(write) = Arc::try_unwrap(write) {
+            let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
+            let _ = w.write_all(REQUEST_TIMEOUT).await;
+            let _ = w.shutdown().await;
+        }
+    }
+}
+
+/// HAProxy's answer to a request head not received within `timeout http-request`, as it
+/// writes it (raw, not through its HTTP layer: note the header names' case).
+const REQUEST_TIMEOUT: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+
+/// The client connection as hyper sees it, with the write side shared so that the
+/// connection can still be answered after hyper gave up on it. The lock is only taken inside
+/// a (synchronous) poll, never across an await.
+struct ClientIo {
+    read: OwnedReadHalf,
+    write: Arc<Mutex<OwnedWriteHalf>>,
+}
+
+impl ClientIo {
+    fn new(stream: TcpStream) -> (Self, Arc<Mutex<OwnedWriteHalf>>) {
+        let (read, write) = stream.into_split();
+        let write = Arc::new(Mutex::new(write));
+        (
+            ClientIo {
+                read,
+                write: Arc::clone(&write),
+            },
+            write,
+        )
+    }
+}
+
+impl AsyncRead for ClientIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ClientIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        Pin::new(&mut *w).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        Pin::new(&mut *w).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
+        Pin::new(&mut *w).poll_shutdown(cx)
+    }
 }
 
 /// The keep-alive mode of a frontend/backend pair: the most closing of the two, as HAProxy
