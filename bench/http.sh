@@ -7,7 +7,8 @@
 # with `http-request return`) and the load generator (wrk) share CPU 1. Runs alternate
 # between the two proxies; each row reports medians of requests/s, p50 and p99 latency, the
 # proxy's CPU time per request (utime+stime from /proc), and the rsproxy/HAProxy ratios.
-# Scenarios: HTTP keep-alive, a new connection per request, and mode tcp.
+# Scenarios: HTTP keep-alive, a new connection per request, 1 MiB responses (keep-alive),
+# and mode tcp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -21,10 +22,13 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || true
 
-BACKEND=19101 FRONT=19100
+BACKEND=19101 BACKEND_BIG=19102 FRONT=19100
+head -c 1048576 /dev/urandom > "$tmp/1m.bin"
 cat > "$tmp/backend.cfg" <<CFG
 global
     nbthread 1
+    # Large enough for the 1 MiB body of http-request return below.
+    tune.bufsize 1114112
 defaults
     mode http
     timeout connect 5s
@@ -33,11 +37,14 @@ defaults
 frontend backend
     bind 127.0.0.1:$BACKEND
     http-request return status 200 content-type text/plain string "hello from the backend"
+frontend backend_big
+    bind 127.0.0.1:$BACKEND_BIG
+    http-request return status 200 content-type application/octet-stream file $tmp/1m.bin
 CFG
 taskset -c 1 haproxy -db -f "$tmp/backend.cfg" >/dev/null 2>&1 &
 pids+=($!)
 
-proxy_cfg() { # $1 = mode
+proxy_cfg() { # $1 = mode, $2 = backend port
     cat <<CFG
 global
     nbthread 1
@@ -50,7 +57,7 @@ frontend front
     bind 127.0.0.1:$FRONT
     default_backend servers
 backend servers
-    server s1 127.0.0.1:$BACKEND
+    server s1 127.0.0.1:$2
 CFG
 }
 
@@ -61,8 +68,8 @@ to_ms() { # wrk latency like 1.23ms / 456.00us / 1.2s -> ms
     awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'
 }
 
-run_one() { # $1 = proxy (haproxy|rsproxy), $2 = mode, $3 = wrk extra args; prints "rps p50 p99 cpu_us_per_req"
-    proxy_cfg "$2" > "$tmp/proxy.cfg"
+run_one() { # $1 = proxy (haproxy|rsproxy), $2 = mode, $3 = wrk extra args, $4 = backend port; prints "rps p50 p99 cpu_us_per_req"
+    proxy_cfg "$2" "$4" > "$tmp/proxy.cfg"
     if [ "$1" = haproxy ]; then
         taskset -c 0 haproxy -db -f "$tmp/proxy.cfg" >/dev/null 2>&1 &
     else
@@ -86,16 +93,19 @@ run_one() { # $1 = proxy (haproxy|rsproxy), $2 = mode, $3 = wrk extra args; prin
 }
 
 wait_port "$BACKEND"
+wait_port "$BACKEND_BIG"
 printf '%-12s %-8s %12s %9s %9s %11s\n' scenario proxy req/s p50_ms p99_ms cpu_us/req
-for scenario in keepalive close tcp; do
+for scenario in keepalive close 1mib tcp; do
+    port=$BACKEND
     case $scenario in
         keepalive) mode=http; extra="" ;;
         close) mode=http; extra="-H Connection:close" ;;
+        1mib) mode=http; extra=""; port=$BACKEND_BIG ;;
         tcp) mode=tcp; extra="" ;;
     esac
     : > "$tmp/haproxy"; : > "$tmp/rsproxy"
     for _ in $(seq "$runs"); do
-        for p in haproxy rsproxy; do run_one "$p" "$mode" "$extra" >> "$tmp/$p"; done
+        for p in haproxy rsproxy; do run_one "$p" "$mode" "$extra" "$port" >> "$tmp/$p"; done
     done
     for p in haproxy rsproxy; do
         for col in 1 2 3 4; do awk -v c=$col '{ print $c }' "$tmp/$p" | median > "$tmp/$p.$col"; done
