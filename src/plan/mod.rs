@@ -143,7 +143,7 @@ pub enum ConnMode {
 #[derive(Debug, Clone)]
 pub struct Forwardfor {
     pub except: Option<IpNet>,
-    pub header: String,
+    pub header: hyper::header::HeaderName,
     pub if_none: bool,
 }
 
@@ -152,7 +152,7 @@ pub struct Forwardfor {
 pub enum Rule {
     Return {
         status: u16,
-        content_type: Option<String>,
+        content_type: Option<hyper::header::HeaderValue>,
         body: bytes::Bytes,
     },
     Deny {
@@ -355,26 +355,33 @@ fn option_name(n: OptionName) -> String {
         .unwrap_or_default()
 }
 
-fn forwardfor(s: &ir::ProxySettings) -> Option<Forwardfor> {
+fn forwardfor(s: &ir::ProxySettings, r: &mut Refusals) -> Option<Forwardfor> {
     let o = s
         .options
         .get(&OptionName::Forwardfor)
         .filter(|o| o.enabled)?;
-    match &o.args {
+    let (except, header, if_none) = match &o.args {
         OptionArgs::Forwardfor {
             except,
             header,
             if_none,
-        } => Some(Forwardfor {
-            except: *except,
-            header: header.clone().unwrap_or_else(|| "X-Forwarded-For".into()),
-            if_none: *if_none,
+        } => (*except, header.as_deref(), *if_none),
+        _ => (None, None, false),
+    };
+    let name = header.unwrap_or("X-Forwarded-For");
+    match hyper::header::HeaderName::from_bytes(name.as_bytes()) {
+        Ok(header) => Some(Forwardfor {
+            except,
+            header,
+            if_none,
         }),
-        _ => Some(Forwardfor {
-            except: None,
-            header: "X-Forwarded-For".into(),
-            if_none: false,
-        }),
+        Err(_) => {
+            r.refuse(
+                o.span,
+                &format!("option forwardfor header {name}' (not a valid header name"),
+            );
+            None
+        }
     }
 }
 
@@ -414,9 +421,20 @@ fn rules(p: &ir::Proxy, r: &mut Refusals) -> Vec<Rule> {
                         continue;
                     }
                 };
+                let content_type = match content_type
+                    .as_deref()
+                    .map(hyper::header::HeaderValue::from_str)
+                {
+                    None => None,
+                    Some(Ok(v)) => Some(v),
+                    Some(Err(_)) => {
+                        r.refuse(rule.span, "http-request return' with a content-type that is not a valid header value");
+                        continue;
+                    }
+                };
                 out.push(Rule::Return {
                     status: *status,
-                    content_type: content_type.clone(),
+                    content_type,
                     body,
                 });
             }
@@ -563,7 +581,7 @@ fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
         } else {
             Vec::new()
         },
-        forwardfor: forwardfor(s),
+        forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
     }
 }
@@ -696,7 +714,7 @@ fn frontend(
         maxconn: s.maxconn.as_ref().map(|m| m.node),
         timeouts: timeouts(s),
         rules: rules(p, r),
-        forwardfor: forwardfor(s),
+        forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
         backend: target,
     }

@@ -71,16 +71,39 @@ impl Pools {
     }
 }
 
-/// A frontend as the HTTP path sees it.
+/// A frontend as the HTTP path sees it, with what is fixed for all its requests worked out
+/// once: the keep-alive mode of the frontend/backend pair, and which `forwardfor` applies.
 pub struct HttpFrontend {
     pub plan: Arc<Frontend>,
     pub backend: Option<(Arc<BackendState>, Arc<Pools>)>,
+    mode: ConnMode,
+    forwardfor: Option<Forwardfor>,
+}
+
+impl HttpFrontend {
+    pub fn new(plan: Arc<Frontend>, backend: Option<(Arc<BackendState>, Arc<Pools>)>) -> Self {
+        let be = backend.as_ref().map(|(b, _)| &b.plan);
+        // The most closing of the two, as HAProxy combines `httpclose` > `http-server-close`
+        // > `http-keep-alive`; the backend's `forwardfor` over the frontend's.
+        let mode = plan
+            .conn_mode
+            .max(be.map(|b| b.conn_mode).unwrap_or(ConnMode::KeepAlive));
+        let forwardfor = be
+            .and_then(|b| b.forwardfor.clone())
+            .or_else(|| plan.forwardfor.clone());
+        HttpFrontend {
+            plan,
+            backend,
+            mode,
+            forwardfor,
+        }
+    }
 }
 
 /// Serves one client connection until it closes.
 pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: Arc<HttpFrontend>) {
     let _ = client.set_nodelay(true);
-    let keep_alive = effective_mode(&fe) != ConnMode::Close;
+    let keep_alive = fe.mode != ConnMode::Close;
     let header_timeout = fe.plan.timeouts.http_request.or(fe.plan.timeouts.client);
     let answered = Arc::new(AtomicBool::new(false));
     let fe2 = Arc::clone(&fe);
@@ -168,17 +191,6 @@ impl AsyncWrite for ClientIo {
     }
 }
 
-/// The keep-alive mode of a frontend/backend pair: the most closing of the two, as HAProxy
-/// combines `httpclose` > `http-server-close` > `http-keep-alive`.
-fn effective_mode(fe: &HttpFrontend) -> ConnMode {
-    let be = fe
-        .backend
-        .as_ref()
-        .map(|(b, _)| b.plan.conn_mode)
-        .unwrap_or(ConnMode::KeepAlive);
-    fe.plan.conn_mode.max(be)
-}
-
 async fn handle(
     req: Request<Incoming>,
     fe: &HttpFrontend,
@@ -194,7 +206,7 @@ async fn handle(
     if let Some(r) = apply_rules(&backend.plan.rules) {
         return r;
     }
-    let mode = effective_mode(fe);
+    let mode = fe.mode;
     // One pick per request, with the key the balancer asked for, before the request is
     // rebuilt for the server.
     let key = match &backend.need {
@@ -207,19 +219,20 @@ async fn handle(
             .unwrap_or(Key::None),
         KeyNeed::Header(h) => req
             .headers()
-            .get(h.as_str())
+            .get(h)
             .map(|v| Key::Header(v.as_bytes()))
             .unwrap_or(Key::None),
     };
     let Some(server) = backend.pick(key, None) else {
         return error_page(StatusCode::SERVICE_UNAVAILABLE);
     };
-    let forwardfor = backend
-        .plan
-        .forwardfor
-        .as_ref()
-        .or(fe.plan.forwardfor.as_ref());
-    let req = outgoing_request(req, peer, forwardfor, mode, fe.plan.timeouts.client);
+    let req = outgoing_request(
+        req,
+        peer,
+        fe.forwardfor.as_ref(),
+        mode,
+        fe.plan.timeouts.client,
+    );
     match forward(req, backend, pools, server, local, mode).await {
         Ok(mut resp) => {
             strip_hop_by_hop(resp.headers_mut());
@@ -245,11 +258,8 @@ fn apply_rules(rules: &[Rule]) -> Option<Response<Body>> {
             *r.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
             let h = r.headers_mut();
             h.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
-            if let Some(ct) = content_type
-                .as_deref()
-                .and_then(|c| HeaderValue::from_str(c).ok())
-            {
-                h.insert(CONTENT_TYPE, ct);
+            if let Some(ct) = content_type {
+                h.insert(CONTENT_TYPE, ct.clone());
             }
             r
         }
@@ -272,13 +282,10 @@ fn outgoing_request(
     strip_hop_by_hop(&mut parts.headers);
     if let Some(ff) = ff {
         let excepted = ff.except.is_some_and(|net| net.contains(peer.ip()));
-        let name = HeaderName::from_bytes(ff.header.as_bytes()).ok();
-        if let Some(name) = name {
-            let present = parts.headers.contains_key(&name);
-            if !(excepted || ff.if_none && present) {
-                if let Ok(v) = HeaderValue::from_str(&peer.ip().to_string()) {
-                    parts.headers.append(name, v);
-                }
+        let present = parts.headers.contains_key(&ff.header);
+        if !(excepted || ff.if_none && present) {
+            if let Ok(v) = HeaderValue::from_str(&peer.ip().to_string()) {
+                parts.headers.append(ff.header.clone(), v);
             }
         }
     }

@@ -48,7 +48,7 @@ pub enum KeyNeed {
     Nothing,
     ClientAddress,
     Uri,
-    Header(String),
+    Header(hyper::header::HeaderName),
 }
 
 impl BackendState {
@@ -67,7 +67,12 @@ impl BackendState {
             Need::ClientAddress => KeyNeed::ClientAddress,
             // `check_post` is refused by the plan, so the URI is all there is to read.
             Need::Uri | Need::UriAndPostBody => KeyNeed::Uri,
-            Need::Header(h) => KeyNeed::Header(h.to_string()),
+            // A name no request can carry (not a valid header name) means the key is always
+            // absent, exactly as for a header a request lacks: the balancer's fallback.
+            Need::Header(h) => match hyper::header::HeaderName::from_bytes(h.as_bytes()) {
+                Ok(name) => KeyNeed::Header(name),
+                Err(_) => KeyNeed::Nothing,
+            },
         };
         let picker = Picker {
             candidates: Vec::with_capacity(plan.servers.len()),

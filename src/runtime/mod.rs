@@ -141,10 +141,7 @@ async fn accept_loop(
     backend: Option<(Arc<BackendState>, Arc<Pools>)>,
     limits: Vec<Arc<Semaphore>>,
 ) {
-    let http = Arc::new(HttpFrontend {
-        plan: Arc::clone(&fe),
-        backend: backend.clone(),
-    });
+    let http = Arc::new(HttpFrontend::new(Arc::clone(&fe), backend.clone()));
     loop {
         // At a limit, accepting pauses until a connection ends. The slot is not held while
         // idle in accept: a listener waiting for clients must not starve another listener of
