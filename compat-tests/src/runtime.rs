@@ -312,6 +312,26 @@ struct BackendShared {
     stopped: AtomicBool,
     shutdown: AtomicBool,
     health_answered: AtomicU64,
+    /// Non-health requests being answered now, and the most there ever were at once.
+    in_flight: AtomicU64,
+    peak: AtomicU64,
+}
+
+/// Counts a request in flight at a backend while it lives.
+struct InFlight<'a>(&'a BackendShared);
+
+impl<'a> InFlight<'a> {
+    fn new(shared: &'a BackendShared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.peak.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A named server on 127.0.0.1 for the proxy to forward to.
@@ -359,6 +379,8 @@ impl EchoBackend {
             stopped: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             health_answered: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak: AtomicU64::new(0),
         });
         let acceptor = {
             let shared = shared.clone();
@@ -436,6 +458,11 @@ impl EchoBackend {
     }
 
     /// Health checks answered so far (counted once the answer is written).
+    /// The most non-health requests it was answering at once.
+    pub fn peak(&self) -> u64 {
+        self.shared.peak.load(Ordering::SeqCst)
+    }
+
     pub fn health_checks_answered(&self) -> u64 {
         self.shared.health_answered.load(Ordering::SeqCst)
     }
@@ -521,6 +548,7 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
             body_bytes: count,
             body_encoding: framing.word().to_string(),
         });
+        let _in_flight = health_status.is_none().then(|| InFlight::new(shared));
         let (status, body) = match health_status {
             Some(s) => (s, format!("{} health {s}\n", shared.name)),
             None => {
@@ -757,19 +785,44 @@ impl Drop for Proxy {
 /// The `NAME`s of the `${PORT_NAME}` placeholders of a template, each with a free port.
 fn allocate_ports(template: &str) -> Result<BTreeMap<String, u16>, String> {
     let mut ports = BTreeMap::new();
-    // Hold every probe listener until all are chosen so two names never get one port.
-    let mut held = Vec::new();
     for name in placeholders(template) {
         if let Some(port) = name.strip_prefix("PORT_") {
             if !ports.contains_key(port) {
-                let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-                let p = l.local_addr().map_err(|e| e.to_string())?.port();
-                held.push(l);
-                ports.insert(port.to_string(), p);
+                ports.insert(port.to_string(), listen_port()?);
             }
         }
     }
     Ok(ports)
+}
+
+/// A port for a proxy to listen on that no other scenario of this process was given.
+///
+/// Scenarios run in parallel and proxies bind their ports some time after they were chosen.
+/// A port the kernel handed out for `127.0.0.1:0` and that was released again could be handed
+/// out again meanwhile (HAProxy binds with SO_REUSEPORT, so two of them would share it and
+/// one would answer the other's clients). So ports come from below the kernel's ephemeral
+/// range (where echo backends and clients get theirs), each given out once per process.
+fn listen_port() -> Result<u16, String> {
+    use std::sync::atomic::AtomicU16;
+    const FIRST: u16 = 20_000;
+    const LAST: u16 = 32_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Start at an offset of this process, so two test processes rarely meet.
+    let _ = NEXT.compare_exchange(
+        0,
+        FIRST + (std::process::id() % 40) as u16 * 200,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..(LAST - FIRST) {
+        let p = NEXT.fetch_add(1, Ordering::SeqCst);
+        let p = FIRST + (p.saturating_sub(FIRST)) % (LAST - FIRST);
+        // Free right now (nothing else on this machine listens there).
+        if TcpListener::bind(("127.0.0.1", p)).is_ok() {
+            return Ok(p);
+        }
+    }
+    Err("no free port between 20000 and 32000".into())
 }
 
 /// The insides of every `${...}` of a text.
@@ -979,6 +1032,7 @@ pub enum Step {
     Start { backend: String },
     SetHealth { backend: String, status: u16 },
     WaitChecks { backend: String, n: u64 },
+    Sleep { ms: u64 },
 }
 
 /// One line of a scenario's `--- expect`.
@@ -992,6 +1046,11 @@ pub enum Expectation {
     Seen {
         backend: String,
         n: usize,
+    },
+    /// The most requests an HTTP backend was answering at once.
+    Peak {
+        backend: String,
+        n: u64,
     },
     Reply {
         n: usize,
@@ -1172,6 +1231,13 @@ fn parse_step(w: &[Vec<u8>]) -> Result<Step, String> {
             backend: a(1, "backend")?,
             n: num(w.get(2), "count")?,
         },
+        "sleep" => {
+            let ms: u64 = num(w.get(1), "milliseconds")?;
+            if ms > 10_000 {
+                return Err("sleep: at most 10000 ms".into());
+            }
+            Step::Sleep { ms }
+        }
         other => return Err(format!("unknown step '{other}'")),
     })
 }
@@ -1183,6 +1249,10 @@ fn parse_expect(w: &[Vec<u8>]) -> Result<Expectation, String> {
         "backends" => Expectation::Backends(rest()),
         "statuses" => Expectation::Statuses(rest()),
         "seen" => Expectation::Seen {
+            backend: arg(w, 1, "backend")?,
+            n: num(w.get(2), "count")?,
+        },
+        "peak" => Expectation::Peak {
             backend: arg(w, 1, "backend")?,
             n: num(w.get(2), "count")?,
         },
@@ -1379,6 +1449,8 @@ pub struct Transcript {
     pub replies: Vec<Reply>,
     /// Non-health requests per backend, in the scenario's backend order.
     pub seen: Vec<(String, usize)>,
+    /// Per HTTP backend, the most requests it answered at once.
+    pub peaks: Vec<(String, u64)>,
     ignore_headers: Vec<String>,
     /// Allocated addresses and their placeholder names, replaced when rendering.
     names: Vec<(String, String)>,
@@ -1503,6 +1575,7 @@ impl Player<'_> {
                 }
             }
             Step::Stop { backend } => self.backend(backend)?.stop_accepting(),
+            Step::Sleep { ms } => std::thread::sleep(Duration::from_millis(*ms)),
             Step::Start { backend } => self
                 .backend(backend)?
                 .resume_accepting()
@@ -1598,6 +1671,11 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
             .iter()
             .map(|b| (b.name().to_string(), b.requests().len()))
             .collect(),
+        peaks: backends
+            .iter()
+            .filter(|b| b.mode() == BackendMode::Http)
+            .map(|b| (b.name().to_string(), b.peak()))
+            .collect(),
         ignore_headers: scn.ignore_headers.clone(),
         names,
     })
@@ -1669,6 +1747,9 @@ impl Transcript {
         for (b, n) in &self.seen {
             out.push(format!("backend {b} saw {n} requests"));
         }
+        for (b, n) in &self.peaks {
+            out.push(format!("backend {b} answered at most {n} at once"));
+        }
         for line in &mut out {
             for (addr, name) in &self.names {
                 if line.contains(addr.as_str()) {
@@ -1734,6 +1815,12 @@ impl Transcript {
                 let got = self.seen.iter().find(|(b, _)| b == backend).map(|x| x.1);
                 if got != Some(*n) {
                     return Err(format!("seen {backend}: want {n}, got {got:?}"));
+                }
+            }
+            Expectation::Peak { backend, n } => {
+                let got = self.peaks.iter().find(|(b, _)| b == backend).map(|x| x.1);
+                if got != Some(*n) {
+                    return Err(format!("peak {backend}: want {n}, got {got:?}"));
                 }
             }
             Expectation::Reply { n, check } => {
@@ -1998,6 +2085,7 @@ mod tests {
                 }),
             }],
             seen: vec![],
+            peaks: vec![],
             ignore_headers: vec![],
             names: vec![],
         };

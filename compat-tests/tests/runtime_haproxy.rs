@@ -10,13 +10,24 @@
 //!   marked `rsproxy-pending: REASON` needs what the runtime does not carry out yet: rsproxy
 //!   must refuse to start on it (never run it differently).
 //!
-//! Both play every scenario and fail once at the end with every failure.
+//! Both play every scenario and fail once at the end with every failure. `SCENARIO=NAME`
+//! (a substring of file names) plays only the matching ones, for work on one scenario.
 
-use compat_tests::runtime::{compare, load_scenarios, play, scenarios_dir, Proxy, Target};
+use compat_tests::runtime::{
+    compare, load_scenarios, play, scenarios_dir, Proxy, Scenario, Target,
+};
+
+fn scenarios() -> Vec<Scenario> {
+    let all = load_scenarios(&scenarios_dir()).expect("scenarios parse");
+    match std::env::var("SCENARIO") {
+        Ok(only) => all.into_iter().filter(|s| s.name.contains(&only)).collect(),
+        Err(_) => all,
+    }
+}
 
 #[test]
 fn every_scenario_meets_its_expectations_on_haproxy() {
-    let scenarios = load_scenarios(&scenarios_dir()).expect("scenarios parse");
+    let scenarios = scenarios();
     let failures: Vec<String> = std::thread::scope(|s| {
         let runs: Vec<_> = scenarios
             .iter()
@@ -43,7 +54,7 @@ fn rsproxy_carries_traffic_as_haproxy_does() {
         "{}: build rsproxy first or set RSPROXY_BIN",
         bin.display()
     );
-    let scenarios = load_scenarios(&scenarios_dir()).expect("scenarios parse");
+    let scenarios = scenarios();
     let mut failures = Vec::new();
     for scn in &scenarios {
         if let Some(reason) = &scn.rsproxy_pending {

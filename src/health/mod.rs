@@ -10,8 +10,7 @@
 //! [`Health::on_result`] is the pure state machine; [`run`] does the I/O.
 
 use crate::plan::{Check, Server};
-use crate::proxy::ServerState;
-use std::sync::atomic::Ordering;
+use crate::proxy::BackendState;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -65,17 +64,18 @@ impl Default for Health {
     }
 }
 
-/// Checks `server` forever, publishing its state into `state`.
-pub async fn run(server: Server, check: Check, state: &ServerState, backend: String) {
+/// Checks server `index` of `backend` forever, publishing its state there.
+pub async fn run(server: Server, check: Check, backend: &BackendState, index: usize) {
     let mut health = Health::new();
     loop {
         tokio::time::sleep(health.interval(&check)).await;
         let ok = probe(&server, &check).await;
         if health.on_result(ok, &check) {
-            state.up.store(health.up, Ordering::Relaxed);
+            backend.set_up(index, health.up);
             eprintln!(
-                "[WARNING]  ({}) : Server {backend}/{} is {}.",
+                "[WARNING]  ({}) : Server {}/{} is {}.",
                 std::process::id(),
+                backend.plan.name,
                 server.name,
                 if health.up { "UP" } else { "DOWN" }
             );

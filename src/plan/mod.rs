@@ -86,6 +86,10 @@ pub struct Server {
     pub backup: bool,
     pub disabled: bool,
     pub check: Option<Check>,
+    /// `maxconn`: requests (connections in TCP) served at once; more wait in a queue.
+    pub maxconn: Option<u32>,
+    /// `maxqueue`: requests waiting in this server's own queue at most.
+    pub maxqueue: Option<u32>,
 }
 
 impl Server {
@@ -130,6 +134,7 @@ pub struct Timeouts {
     pub http_keep_alive: Option<std::time::Duration>,
     pub tunnel: Option<std::time::Duration>,
     pub check: Option<std::time::Duration>,
+    pub queue: Option<std::time::Duration>,
 }
 
 /// How HTTP connections are kept (`option http-keep-alive`, `http-server-close`, `httpclose`).
@@ -255,6 +260,7 @@ fn timeouts(s: &ir::ProxySettings) -> Timeouts {
         http_keep_alive: t(TimeoutKind::HttpKeepAlive),
         tunnel: t(TimeoutKind::Tunnel),
         check: t(TimeoutKind::Check),
+        queue: t(TimeoutKind::Queue),
     }
 }
 
@@ -332,10 +338,7 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
     for (kind, t) in &s.timeouts {
         if matches!(
             kind,
-            TimeoutKind::Queue
-                | TimeoutKind::Tarpit
-                | TimeoutKind::ClientFin
-                | TimeoutKind::ServerFin
+            TimeoutKind::Tarpit | TimeoutKind::ClientFin | TimeoutKind::ServerFin
         ) {
             r.refuse(
                 t.span,
@@ -470,6 +473,8 @@ fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
                 "backup",
                 "disabled",
                 "id",
+                "maxconn",
+                "maxqueue",
             ],
             "server ",
             srv.span,
@@ -541,6 +546,9 @@ fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
             backup: o.backup.unwrap_or(false),
             disabled: o.disabled.unwrap_or(false),
             check,
+            // 0 means no limit, for both.
+            maxconn: o.maxconn.filter(|&m| m > 0),
+            maxqueue: o.maxqueue.filter(|&m| m > 0),
         });
     }
 
@@ -855,16 +863,16 @@ mod tests {
     #[test]
     fn refusals_are_located_and_deduplicated() {
         let err = plan(&format!(
-            "{BASE}  timeout queue 1m\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  cookie S insert\n  \
-             server a 127.0.0.1:81 cookie a\nbackend c\n  server z 127.0.0.1:82 maxconn 10\n"
+            "{BASE}  timeout tarpit 1m\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  cookie S insert\n  \
+             server a 127.0.0.1:81 cookie a\nbackend c\n  server z 127.0.0.1:82 minconn 10\n"
         ))
         .unwrap_err();
         let lines: Vec<u32> = err.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [6, 11, 12, 14], "{err:?}");
-        assert!(err[0].1.starts_with("'timeout queue' is not carried out"));
+        assert!(err[0].1.starts_with("'timeout tarpit' is not carried out"));
         assert!(err[1].1.starts_with("'cookie'"));
         assert!(err[2].1.starts_with("'server cookie'"));
-        assert!(err[3].1.starts_with("'server maxconn'"));
+        assert!(err[3].1.starts_with("'server minconn'"));
     }
 
     /// description: `daemon` runs only in the foreground (-db) until daemon mode exists.

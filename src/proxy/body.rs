@@ -30,26 +30,46 @@ impl std::fmt::Display for IdleTimedOut {
 
 impl std::error::Error for IdleTimedOut {}
 
-pub struct IdleTimeout<B> {
+/// A body with an optional idle timeout, holding `H` (a server slot) for as long as the body
+/// lives.
+pub struct IdleTimeout<B, H = ()> {
     inner: B,
-    idle: Duration,
+    idle: Option<Duration>,
     sleep: Option<Pin<Box<Sleep>>>,
+    _held: H,
 }
 
 impl<B> IdleTimeout<B> {
     pub fn new(inner: B, idle: Duration) -> Self {
+        Self::maybe(inner, Some(idle))
+    }
+
+    /// `None`: no timeout, the body is passed through as it comes.
+    pub fn maybe(inner: B, idle: Option<Duration>) -> Self {
         IdleTimeout {
             inner,
             idle,
             sleep: None,
+            _held: (),
+        }
+    }
+
+    /// Keeps `held` until the body is dropped (hyper drops it once it is sent or abandoned).
+    pub fn holding<H>(self, held: H) -> IdleTimeout<B, H> {
+        IdleTimeout {
+            inner: self.inner,
+            idle: self.idle,
+            sleep: self.sleep,
+            _held: held,
         }
     }
 }
 
-impl<B> Body for IdleTimeout<B>
+impl<B, H> Body for IdleTimeout<B, H>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: Into<BoxError>,
+    H: Unpin,
 {
     type Data = Bytes;
     type Error = BoxError;
@@ -62,13 +82,15 @@ where
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(frame) => {
                 // Progress: the next wait starts afresh.
-                if let Some(s) = this.sleep.as_mut() {
-                    s.as_mut().reset(Instant::now() + this.idle);
+                if let (Some(s), Some(idle)) = (this.sleep.as_mut(), this.idle) {
+                    s.as_mut().reset(Instant::now() + idle);
                 }
                 Poll::Ready(frame.map(|r| r.map_err(Into::into)))
             }
             Poll::Pending => {
-                let idle = this.idle;
+                let Some(idle) = this.idle else {
+                    return Poll::Pending;
+                };
                 let sleep = this
                     .sleep
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));

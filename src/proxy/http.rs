@@ -10,7 +10,7 @@
 //! when the server's response is unusable, 504 when `timeout server` expires first.
 
 use super::body::{BoxError, IdleTimeout};
-use super::{connect, BackendState, ConnectError, KeyNeed};
+use super::{connect, BackendState, KeyNeed, Slot};
 use crate::balance::Key;
 use crate::plan::{ConnMode, Forwardfor, Frontend, Rule};
 use bytes::Bytes;
@@ -223,7 +223,8 @@ async fn handle(
             .map(|v| Key::Header(v.as_bytes()))
             .unwrap_or(Key::None),
     };
-    let Some(server) = backend.pick(key, None) else {
+    // No server, a full queue, `timeout queue`: HAProxy's 503 for all three.
+    let Ok(slot) = backend.acquire(key, None).await else {
         return error_page(StatusCode::SERVICE_UNAVAILABLE);
     };
     let req = outgoing_request(
@@ -233,7 +234,7 @@ async fn handle(
         mode,
         fe.plan.timeouts.client,
     );
-    match forward(req, backend, pools, server, local, mode).await {
+    match forward(req, backend, pools, slot, local, mode).await {
         Ok(mut resp) => {
             strip_hop_by_hop(resp.headers_mut());
             if mode == ConnMode::Close {
@@ -341,69 +342,69 @@ async fn forward(
     req: Request<Body>,
     backend: &Arc<BackendState>,
     pools: &Arc<Pools>,
-    pick: usize,
+    slot: Slot,
     local: SocketAddr,
     mode: ConnMode,
 ) -> Result<Response<Body>, StatusCode> {
     // Retries that redispatch pick again without a key (HAProxy too falls back then).
     let key = Key::None;
     let server_timeout = backend.plan.timeouts.server;
-    let (sender, server, guard, resp) = match pools.take(pick) {
+    let (sender, slot, resp) = match pools.take(slot.server()) {
         Some(mut c) => {
             // A server may close an idle connection just as we reuse it. A request without a
             // body can be replayed on a fresh connection, as HAProxy does; keep its head.
             let replay = req.body().is_end_stream().then(|| head_of(&req));
             match send(&mut c, req, server_timeout).await {
-                Ok(resp) => (c, pick, backend.track(pick), resp),
+                Ok(resp) => (c, slot, resp),
                 Err(StatusCode::BAD_GATEWAY) if replay.is_some() => {
                     let req = replay
                         .map(|r| r.map(|()| empty()))
                         .ok_or(StatusCode::BAD_GATEWAY)?;
-                    let (mut c, server, guard) = fresh(backend, key, local, pick).await?;
+                    let (mut c, slot) = fresh(backend, slot, key, local).await?;
                     let resp = send(&mut c, req, server_timeout).await?;
-                    (c, server, guard, resp)
+                    (c, slot, resp)
                 }
                 Err(status) => return Err(status),
             }
         }
         None => {
-            let (mut c, server, guard) = fresh(backend, key, local, pick).await?;
+            let (mut c, slot) = fresh(backend, slot, key, local).await?;
             let resp = send(&mut c, req, server_timeout).await?;
-            (c, server, guard, resp)
+            (c, slot, resp)
         }
     };
     if mode == ConnMode::KeepAlive {
-        pools.put(server, sender);
+        pools.put(slot.server(), sender);
     }
-    drop(guard);
     let (parts, body) = resp.into_parts();
-    // A response that stalls longer than `timeout server` is ended, as HAProxy ends it.
-    let body = match backend.plan.timeouts.server {
-        Some(t) if !body.is_end_stream() => IdleTimeout::new(body, t).boxed(),
-        _ => body.map_err(BoxError::from).boxed(),
-    };
+    // A response that stalls longer than `timeout server` is ended, as HAProxy ends it. The
+    // server's slot is held until the response is over, as HAProxy counts it.
+    let idle = backend
+        .plan
+        .timeouts
+        .server
+        .filter(|_| !body.is_end_stream());
+    let body = IdleTimeout::maybe(body, idle).holding(slot).boxed();
     Ok(Response::from_parts(parts, body))
 }
 
-/// A new connection to `server` (with HAProxy's retries), HTTP/1.1 handshake done.
+/// A new connection to the slot's server (with HAProxy's retries), HTTP/1.1 handshake done.
 async fn fresh(
     backend: &Arc<BackendState>,
+    slot: Slot,
     key: Key<'_>,
     local: SocketAddr,
-    server: usize,
-) -> Result<(SendRequest<Body>, usize, super::ActiveGuard), StatusCode> {
-    let (stream, server, guard) = connect(backend, key, local.port(), Some(server))
+) -> Result<(SendRequest<Body>, Slot), StatusCode> {
+    let (stream, slot) = connect(backend, slot, key, local.port())
         .await
-        .map_err(|e| match e {
-            ConnectError::NoServer | ConnectError::Failed => StatusCode::SERVICE_UNAVAILABLE,
-        })?;
+        .ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|_| StatusCode::BAD_GATEWAY)?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    Ok((sender, server, guard))
+    Ok((sender, slot))
 }
 
 /// Sends `req` and waits for the response head: 504 past `timeout server`, 502 when the

@@ -11,19 +11,22 @@ pub mod tcp;
 
 use crate::balance::{Balancer, Candidate, Key, Need};
 use crate::plan::{Backend, Server};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::sync::oneshot;
 
 /// A server's live state.
 #[derive(Debug)]
 pub struct ServerState {
     /// UP as far as health checks know (servers without checks are always UP).
     pub up: AtomicBool,
-    /// Connections currently open to it.
-    pub active: AtomicU32,
+    /// Requests (HTTP) or connections (TCP) it is serving: each holds one of its `maxconn`
+    /// slots, from the server's pick to the end of the response (of the connection in TCP).
+    pub served: AtomicU32,
 }
 
 /// A backend's plan and live state.
@@ -32,14 +35,45 @@ pub struct BackendState {
     pub servers: Vec<ServerState>,
     /// What each pick needs from the request, asked of the balancer once.
     pub need: KeyNeed,
-    balancer: Mutex<Picker>,
+    /// Some server has a `maxconn`: slots are counted and released under the lock, and
+    /// requests may wait in the queues. Without one, a pick never waits.
+    limited: bool,
+    /// `timeout queue`, else `timeout connect`, as HAProxy falls back.
+    queue_timeout: Option<Duration>,
+    shared: Mutex<Shared>,
 }
 
-/// The balancer and a reusable buffer for the candidates it is shown (no allocation per
-/// pick).
-struct Picker {
+/// What picks and slot releases change together, under one short lock.
+struct Shared {
     balancer: Balancer,
+    /// A reusable buffer for the candidates the balancer is shown (no allocation per pick).
     candidates: Vec<Candidate>,
+    queues: Queues,
+}
+
+/// Requests waiting for a server slot, as HAProxy queues them: in the backend's queue when
+/// every server was full for the balancer, in a server's own queue when the balancer insists
+/// on that server (hash algorithms). A slot freed on a server goes to the oldest request
+/// waiting in either of the two queues it serves.
+#[derive(Default)]
+struct Queues {
+    backend: VecDeque<Waiter>,
+    servers: Vec<VecDeque<Waiter>>,
+    next: u64,
+}
+
+struct Waiter {
+    seq: u64,
+    grant: oneshot::Sender<Grant>,
+}
+
+/// What a waiting request is told.
+#[derive(Debug)]
+enum Grant {
+    /// A slot on this server is now its own (already counted in `served`).
+    Server(usize),
+    /// Its server went down: pick again.
+    Repick,
 }
 
 /// An owned copy of [`crate::balance::Need`].
@@ -51,6 +85,17 @@ pub enum KeyNeed {
     Header(hyper::header::HeaderName),
 }
 
+/// Why no server slot was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotError {
+    /// No server is usable (all down, or none configured).
+    NoServer,
+    /// The hashed server's queue is at its `maxqueue`.
+    QueueFull,
+    /// Waited `timeout queue` in a queue.
+    QueueTimeout,
+}
+
 impl BackendState {
     pub fn new(plan: Arc<Backend>) -> Self {
         let servers: Vec<ServerState> = plan
@@ -58,7 +103,7 @@ impl BackendState {
             .iter()
             .map(|s| ServerState {
                 up: AtomicBool::new(!s.disabled),
-                active: AtomicU32::new(0),
+                served: AtomicU32::new(0),
             })
             .collect();
         let balancer = Balancer::new(&plan.balance, plan.hash_type.as_ref(), plan.allbackups);
@@ -74,33 +119,112 @@ impl BackendState {
                 Err(_) => KeyNeed::Nothing,
             },
         };
-        let picker = Picker {
+        let shared = Shared {
             candidates: Vec::with_capacity(plan.servers.len()),
             balancer,
+            queues: Queues {
+                servers: plan.servers.iter().map(|_| VecDeque::new()).collect(),
+                ..Queues::default()
+            },
         };
         BackendState {
+            limited: plan.servers.iter().any(|s| s.maxconn.is_some()),
+            queue_timeout: plan.timeouts.queue.or(plan.timeouts.connect),
             plan,
             servers,
             need,
-            balancer: Mutex::new(picker),
+            shared: Mutex::new(shared),
         }
     }
 
-    /// Chooses a server for a new connection or request, avoiding `exclude` (a server that
-    /// just failed, when redispatching) if another is usable.
-    pub fn pick(&self, key: Key, exclude: Option<usize>) -> Option<usize> {
-        let mut guard = self
-            .balancer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Picker {
-            balancer,
-            candidates,
-        } = &mut *guard;
-        fill_candidates(candidates, &self.plan, &self.servers, exclude);
-        balancer
-            .pick(candidates, key)
-            .or_else(|| exclude.filter(|&i| self.usable(i)))
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A slot on a server for one request (HTTP) or connection (TCP): the balancer's choice,
+    /// avoiding `exclude` (a server that just failed, when redispatching) if another is
+    /// usable. When the chosen servers are full the request waits in a queue, up to `timeout
+    /// queue`.
+    pub async fn acquire(
+        self: &Arc<Self>,
+        key: Key<'_>,
+        exclude: Option<usize>,
+    ) -> Result<Slot, SlotError> {
+        loop {
+            let mut waiting = {
+                let mut g = self.lock();
+                let Shared {
+                    balancer,
+                    candidates,
+                    queues,
+                } = &mut *g;
+                self.fill_candidates(candidates, queues, exclude);
+                let pick = balancer.pick(candidates, key).or_else(|| {
+                    exclude
+                        .filter(|&i| candidates.get(i).is_some_and(|c| !c.full) && self.usable(i))
+                });
+                match pick {
+                    Some(i) if !candidates.get(i).is_some_and(|c| c.full) => {
+                        return Ok(self.take_slot(i));
+                    }
+                    Some(i) => {
+                        let limit = self.plan.servers.get(i).and_then(|s| s.maxqueue);
+                        let queue = queues.servers.get_mut(i).ok_or(SlotError::NoServer)?;
+                        if limit.is_some_and(|m| queue.len() >= m as usize) {
+                            return Err(SlotError::QueueFull);
+                        }
+                        let (tx, rx) = oneshot::channel();
+                        let seq = queues.next;
+                        queues.next += 1;
+                        queue.push_back(Waiter { seq, grant: tx });
+                        (seq, rx)
+                    }
+                    None => {
+                        if !(0..self.servers.len()).any(|i| self.usable(i)) {
+                            return Err(SlotError::NoServer);
+                        }
+                        let (tx, rx) = oneshot::channel();
+                        let seq = queues.next;
+                        queues.next += 1;
+                        queues.backend.push_back(Waiter { seq, grant: tx });
+                        (seq, rx)
+                    }
+                }
+            };
+            let granted = match self.queue_timeout {
+                Some(t) => tokio::time::timeout(t, &mut waiting.1).await.ok(),
+                None => Some((&mut waiting.1).await),
+            };
+            match granted {
+                Some(Ok(Grant::Server(i))) => return Ok(Slot::new(Arc::clone(self), i)),
+                Some(Ok(Grant::Repick)) => continue,
+                // The sender went away without a word: cannot happen while the backend
+                // lives; pick again rather than wait forever.
+                Some(Err(_)) => continue,
+                None => {
+                    // Timed out; a grant may have raced in before we took the lock.
+                    let mut g = self.lock();
+                    let q = &mut g.queues;
+                    q.backend.retain(|w| w.seq != waiting.0);
+                    for s in &mut q.servers {
+                        s.retain(|w| w.seq != waiting.0);
+                    }
+                    drop(g);
+                    return match waiting.1.try_recv() {
+                        Ok(Grant::Server(i)) => Ok(Slot::new(Arc::clone(self), i)),
+                        _ => Err(SlotError::QueueTimeout),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Counts a new slot on server `i` (the caller holds the lock, or no server is limited).
+    fn take_slot(self: &Arc<Self>, i: usize) -> Slot {
+        if let Some(s) = self.servers.get(i) {
+            s.served.fetch_add(1, Ordering::Relaxed);
+        }
+        Slot::new(Arc::clone(self), i)
     }
 
     fn usable(&self, i: usize) -> bool {
@@ -114,111 +238,161 @@ impl BackendState {
                 .is_some_and(|s| !s.disabled && s.weight > 0)
     }
 
-    /// Marks a connection to server `i` open for as long as the guard lives.
-    pub fn track(self: &Arc<Self>, i: usize) -> ActiveGuard {
-        if let Some(s) = self.servers.get(i) {
-            s.active.fetch_add(1, Ordering::Relaxed);
-        }
-        ActiveGuard {
-            backend: Arc::clone(self),
-            server: i,
+    /// Whether server `i` can take one more request now (its queue served first).
+    fn has_room(&self, i: usize) -> bool {
+        let served = self
+            .servers
+            .get(i)
+            .map_or(0, |s| s.served.load(Ordering::Relaxed));
+        self.plan
+            .servers
+            .get(i)
+            .is_some_and(|s| s.maxconn.is_none_or(|m| served < m))
+    }
+
+    fn fill_candidates(&self, out: &mut Vec<Candidate>, queues: &Queues, exclude: Option<usize>) {
+        out.clear();
+        out.extend(
+            self.plan
+                .servers
+                .iter()
+                .zip(&self.servers)
+                .enumerate()
+                .map(|(i, (p, s))| {
+                    let queued = queues.servers.get(i).map_or(0, VecDeque::len) as u32;
+                    let served = s.served.load(Ordering::Relaxed);
+                    Candidate {
+                        id: p.id,
+                        weight: p.weight,
+                        backup: p.backup,
+                        up: !p.disabled && s.up.load(Ordering::Relaxed) && Some(i) != exclude,
+                        full: p.maxconn.is_some_and(|m| served >= m || queued > 0),
+                        active: served + queued,
+                    }
+                }),
+        );
+    }
+
+    /// Publishes a health-check verdict. A server coming UP takes requests waiting in the
+    /// backend's queue; one going DOWN sends those waiting in its own queue back to the
+    /// balancer (HAProxy redistributes them the same way).
+    pub fn set_up(&self, i: usize, up: bool) {
+        let Some(s) = self.servers.get(i) else { return };
+        let mut g = self.lock();
+        s.up.store(up, Ordering::Relaxed);
+        if up {
+            self.dequeue(i, &mut g.queues);
+        } else if let Some(q) = g.queues.servers.get_mut(i) {
+            for w in q.drain(..) {
+                let _ = w.grant.send(Grant::Repick);
+            }
         }
     }
-}
 
-fn fill_candidates(
-    out: &mut Vec<Candidate>,
-    plan: &Backend,
-    servers: &[ServerState],
-    exclude: Option<usize>,
-) {
-    out.clear();
-    out.extend(
-        plan.servers
-            .iter()
-            .zip(servers)
-            .enumerate()
-            .map(|(i, (p, s))| Candidate {
-                id: p.id,
-                weight: p.weight,
-                backup: p.backup,
-                up: !p.disabled && s.up.load(Ordering::Relaxed) && Some(i) != exclude,
-                // No per-server maxconn yet (the plan refuses it), so no server is ever full.
-                full: false,
-                active: s.active.load(Ordering::Relaxed),
-            }),
-    );
-}
-
-/// Decrements a server's active-connection count when dropped.
-pub struct ActiveGuard {
-    backend: Arc<BackendState>,
-    server: usize,
-}
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        if let Some(s) = self.backend.servers.get(self.server) {
-            s.active.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Why no connection to a server could be made.
-#[derive(Debug)]
-pub enum ConnectError {
-    /// No server is usable (all down, or none configured): HAProxy answers 503.
-    NoServer,
-    /// Every attempt failed (refused or timed out).
-    Failed,
-}
-
-/// Connects to a server of `backend`, as HAProxy does: `timeout connect` per attempt, up to
-/// `retries` more attempts on the same server, moving to another one on the last retry with
-/// `option redispatch`; after an immediate failure HAProxy waits before retrying (one second,
-/// or `timeout connect` if shorter), and so do we.
-///
-/// `chosen` is the server already picked for this request, if any (one pick per request).
-pub async fn connect(
-    backend: &Arc<BackendState>,
-    key: Key<'_>,
-    dst_port: u16,
-    chosen: Option<usize>,
-) -> Result<(TcpStream, usize, ActiveGuard), ConnectError> {
-    let plan = &backend.plan;
-    let mut server = match chosen {
-        Some(s) => s,
-        None => backend.pick(key, None).ok_or(ConnectError::NoServer)?,
-    };
-    let attempts = plan.retries.saturating_add(1);
-    for attempt in 0..attempts {
-        let Some(s) = plan.servers.get(server) else {
-            return Err(ConnectError::NoServer);
-        };
-        let guard = backend.track(server);
-        let started = tokio::time::Instant::now();
-        match connect_one(s, dst_port, plan.timeouts.connect).await {
-            Ok(stream) => return Ok((stream, server, guard)),
-            Err(_) => {
-                drop(guard);
-                if attempt + 1 == attempts {
-                    break;
-                }
-                let turnaround = plan
-                    .timeouts
-                    .connect
-                    .unwrap_or(Duration::from_secs(1))
-                    .min(Duration::from_secs(1));
-                if started.elapsed() < turnaround {
-                    tokio::time::sleep(turnaround - started.elapsed()).await;
-                }
-                if plan.redispatch && attempt + 2 == attempts {
-                    server = backend.pick(key, Some(server)).unwrap_or(server);
+    /// Gives server `i`'s free slots to the oldest waiting requests it can serve.
+    fn dequeue(&self, i: usize, queues: &mut Queues) {
+        while self.usable(i) && self.has_room(i) {
+            let own = queues.servers.get(i).and_then(|q| q.front()).map(|w| w.seq);
+            let shared = queues.backend.front().map(|w| w.seq);
+            let waiter = match (own, shared) {
+                (Some(a), Some(b)) if b < a => queues.backend.pop_front(),
+                (Some(_), _) => queues.servers.get_mut(i).and_then(VecDeque::pop_front),
+                (None, Some(_)) => queues.backend.pop_front(),
+                (None, None) => None,
+            };
+            let Some(w) = waiter else { break };
+            if let Some(s) = self.servers.get(i) {
+                s.served.fetch_add(1, Ordering::Relaxed);
+            }
+            // A request that gave up (client gone, timed out) returns the slot at once.
+            if w.grant.send(Grant::Server(i)).is_err() {
+                if let Some(s) = self.servers.get(i) {
+                    s.served.fetch_sub(1, Ordering::Relaxed);
                 }
             }
         }
     }
-    Err(ConnectError::Failed)
+
+    fn release(&self, i: usize) {
+        let Some(s) = self.servers.get(i) else { return };
+        if !self.limited {
+            s.served.fetch_sub(1, Ordering::Relaxed);
+            return;
+        }
+        let mut g = self.lock();
+        s.served.fetch_sub(1, Ordering::Relaxed);
+        self.dequeue(i, &mut g.queues);
+    }
+}
+
+/// One of a server's slots, held for a request (HTTP, until its response ends) or a
+/// connection (TCP); dropping it frees the slot for the next waiting request.
+pub struct Slot {
+    backend: Arc<BackendState>,
+    server: usize,
+}
+
+impl Slot {
+    fn new(backend: Arc<BackendState>, server: usize) -> Self {
+        Slot { backend, server }
+    }
+
+    pub fn server(&self) -> usize {
+        self.server
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.backend.release(self.server);
+    }
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot")
+            .field("server", &self.server)
+            .finish()
+    }
+}
+
+/// Connects to the server `slot` is on, as HAProxy does: `timeout connect` per attempt, up
+/// to `retries` more attempts on the same server, moving to another one on the last retry with
+/// `option redispatch`; after an immediate failure HAProxy waits before retrying (one second,
+/// or `timeout connect` if shorter), and so do we. The slot is kept across retries and
+/// exchanged for one on the new server when redispatching. `None`: every attempt failed.
+pub async fn connect(
+    backend: &Arc<BackendState>,
+    mut slot: Slot,
+    key: Key<'_>,
+    dst_port: u16,
+) -> Option<(TcpStream, Slot)> {
+    let plan = &backend.plan;
+    let attempts = plan.retries.saturating_add(1);
+    for attempt in 0..attempts {
+        let s = plan.servers.get(slot.server())?;
+        let started = tokio::time::Instant::now();
+        if let Ok(stream) = connect_one(s, dst_port, plan.timeouts.connect).await {
+            return Some((stream, slot));
+        }
+        if attempt + 1 == attempts {
+            break;
+        }
+        let turnaround = plan
+            .timeouts
+            .connect
+            .unwrap_or(Duration::from_secs(1))
+            .min(Duration::from_secs(1));
+        if started.elapsed() < turnaround {
+            tokio::time::sleep(turnaround - started.elapsed()).await;
+        }
+        if plan.redispatch && attempt + 2 == attempts {
+            let failed = slot.server();
+            drop(slot);
+            slot = backend.acquire(key, Some(failed)).await.ok()?;
+        }
+    }
+    None
 }
 
 async fn connect_one(

@@ -28,8 +28,13 @@ pub async fn serve(
         super::KeyNeed::ClientAddress => Key::Source(peer.ip()),
         _ => Key::None,
     };
-    let Ok((server, _, _active)) = connect(&backend, key, local.port(), None).await else {
-        return;
+    // No server, a full queue or `timeout queue`, or no connection after the retries:
+    // HAProxy closes the client connection.
+    let Ok(slot) = backend.acquire(key, None).await else {
+        return close(client).await;
+    };
+    let Some((server, _slot)) = connect(&backend, slot, key, local.port()).await else {
+        return close(client).await;
     };
     let t = &backend.plan.timeouts;
     let (to_server_idle, to_client_idle) = match t.tunnel {
@@ -41,6 +46,21 @@ pub async fn serve(
     let up = pump(cr, sw, to_server_idle);
     let down = pump(sr, cw, to_client_idle);
     let _ = tokio::join!(up, down);
+}
+
+/// Closes a client connection that never reached a server with a FIN, as HAProxy does: what
+/// the client sent meanwhile is read first (HAProxy had buffered it), since closing a socket
+/// with unread data would reset the connection instead.
+async fn close(mut client: TcpStream) {
+    let mut buf = [0u8; 4096];
+    // Bounded: at most 64 KiB that are already there; nothing is waited for.
+    for _ in 0..16 {
+        match client.try_read(&mut buf) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
+        }
+    }
+    let _ = client.shutdown().await;
 }
 
 /// Copies `from` into `to` until end of stream, an error, or `idle` without data; then shuts

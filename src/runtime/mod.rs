@@ -102,9 +102,7 @@ async fn serve(plan: Plan) -> Result<(), RunError> {
             if let Some(check) = s.check.clone() {
                 let (b, s) = (Arc::clone(b), s.clone());
                 tokio::spawn(async move {
-                    if let Some(state) = b.servers.get(i) {
-                        crate::health::run(s, check, state, b.plan.name.clone()).await;
-                    }
+                    crate::health::run(s, check, &b, i).await;
                 });
             }
         }
