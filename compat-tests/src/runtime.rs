@@ -315,6 +315,8 @@ struct BackendShared {
     /// Non-health requests being answered now, and the most there ever were at once.
     in_flight: AtomicU64,
     peak: AtomicU64,
+    /// Connections that carried a non-health request so far (numbers them).
+    connections: AtomicU64,
 }
 
 /// Counts a request in flight at a backend while it lives.
@@ -337,6 +339,7 @@ impl Drop for InFlight<'_> {
 /// A named server on 127.0.0.1 for the proxy to forward to.
 ///
 /// In [`BackendMode::Http`] every request gets `HTTP/1.1 200 OK`, headers `X-Backend: NAME`,
+/// `X-Connection: K` (the connection's number among those that carried a request),
 /// `Content-Type: text/plain`, `Content-Length`, and `Connection: close` when the request
 /// asked for it (then the connection closes); the body is
 ///
@@ -381,6 +384,7 @@ impl EchoBackend {
             health_answered: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
         });
         let acceptor = {
             let shared = shared.clone();
@@ -509,6 +513,8 @@ fn accept_loop(shared: &Arc<BackendShared>) {
 fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
     let mut out = stream.try_clone()?;
     let mut wire = Wire::new(stream);
+    // This connection's number among those that carried a request, given at its first one.
+    let mut number = None;
     loop {
         let Some(raw) = wire.read_head()? else {
             return Ok(());
@@ -568,6 +574,11 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
             shared.name,
             body.len()
         );
+        if health_status.is_none() {
+            let n = *number
+                .get_or_insert_with(|| shared.connections.fetch_add(1, Ordering::SeqCst) + 1);
+            resp.push_str(&format!("X-Connection: {n}\r\n"));
+        }
         if !keep_alive {
             resp.push_str("Connection: close\r\n");
         }

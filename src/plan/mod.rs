@@ -73,6 +73,8 @@ pub struct Backend {
     pub rules: Vec<Rule>,
     pub forwardfor: Option<Forwardfor>,
     pub conn_mode: ConnMode,
+    /// `http-reuse`: which idle server connections a request may take (default `safe`).
+    pub reuse: ir::HttpReuse,
 }
 
 #[derive(Debug, Clone)]
@@ -302,6 +304,7 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             "timeouts",
             "options",
             "default_server",
+            "http_reuse",
             "logs",
             "no_log",
         ],
@@ -591,6 +594,11 @@ fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
         },
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
+        reuse: s
+            .http_reuse
+            .as_ref()
+            .map(|h| h.node)
+            .unwrap_or(ir::HttpReuse::Safe),
     }
 }
 

@@ -22,6 +22,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rsproxy_parser::ir::haproxy::HttpReuse;
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -34,40 +36,108 @@ use tokio::net::TcpStream;
 
 pub type Body = BoxBody<Bytes, BoxError>;
 
-/// Connections to each server of a backend, for reuse. A connection goes back to the pool as
-/// soon as its response head arrived; [`Pools::take`] only hands out one that is ready (its
-/// previous response finished), drops closed ones, and leaves busy ones for later — so no
-/// task is spawned per request to return a connection.
+/// Idle connections to each server of a backend, shared by all client connections, kept
+/// as HAProxy keeps them (`http-reuse`): a connection that carried one request waits in the
+/// server's *idle* list, one that carried more (proven reusable) in its *safe* list; each
+/// list hands out its oldest connection first. A connection goes back as soon as its
+/// response head arrived; [`Pools::take`] only hands out one that is ready (its previous
+/// response finished), drops closed ones, and leaves busy ones for later — so no task is
+/// spawned per request to return a connection.
 pub struct Pools {
-    servers: Vec<Mutex<Vec<SendRequest<Body>>>>,
+    servers: Vec<Mutex<ServerPool>>,
+}
+
+#[derive(Default)]
+struct ServerPool {
+    idle: VecDeque<Pooled>,
+    safe: VecDeque<Pooled>,
+}
+
+/// A server connection and how many requests it carried.
+pub struct Pooled {
+    sender: SendRequest<Body>,
+    uses: u32,
+}
+
+impl Pooled {
+    fn fresh(sender: SendRequest<Body>) -> Self {
+        Pooled { sender, uses: 0 }
+    }
+}
+
+/// Takes the oldest ready connection of `list`, dropping closed ones on the way.
+fn take_ready(list: &mut VecDeque<Pooled>) -> Option<Pooled> {
+    list.retain(|p| !p.sender.is_closed());
+    let i = list.iter().position(|p| p.sender.is_ready())?;
+    list.remove(i)
 }
 
 impl Pools {
     pub fn new(servers: usize) -> Self {
         Pools {
-            servers: (0..servers).map(|_| Mutex::new(Vec::new())).collect(),
+            servers: (0..servers)
+                .map(|_| Mutex::new(ServerPool::default()))
+                .collect(),
         }
     }
 
-    fn take(&self, server: usize) -> Option<SendRequest<Body>> {
+    /// An idle connection to `server` for a request, as `http-reuse` allows: a client
+    /// connection's first request takes none (`safe`), only a proven one (`aggressive`), or
+    /// any (`always`); later requests take a proven one first, then any. `never` shares
+    /// nothing (the client connection keeps its own: [`Session`]).
+    fn take(&self, server: usize, first: bool, reuse: HttpReuse) -> Option<Pooled> {
         let mut pool = self
             .servers
             .get(server)?
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        pool.retain(|s| !s.is_closed());
-        let ready = pool.iter().rposition(|s| s.is_ready())?;
-        Some(pool.swap_remove(ready))
+        let ServerPool { idle, safe } = &mut *pool;
+        match (reuse, first) {
+            (HttpReuse::Never, _) | (HttpReuse::Safe, true) => None,
+            (HttpReuse::Aggressive, true) => take_ready(safe),
+            _ => take_ready(safe).or_else(|| take_ready(idle)),
+        }
     }
 
-    fn put(&self, server: usize, sender: SendRequest<Body>) {
+    fn put(&self, server: usize, conn: Pooled) {
         if let Some(pool) = self.servers.get(server) {
             let mut pool = pool.lock().unwrap_or_else(|p| p.into_inner());
             // Bounded: a burst does not leave thousands of idle connections behind.
-            if pool.len() < 64 {
-                pool.push(sender);
+            if pool.idle.len() + pool.safe.len() < 64 {
+                if conn.uses > 1 {
+                    pool.safe.push_back(conn);
+                } else {
+                    pool.idle.push_back(conn);
+                }
             }
         }
+    }
+}
+
+/// What one client connection carries from request to request: whether a request was
+/// answered yet (the next is not its first), and with `http-reuse never` its own server
+/// connections, closed with it.
+#[derive(Default)]
+pub struct Session {
+    answered: AtomicBool,
+    private: Mutex<Vec<(usize, Pooled)>>,
+}
+
+impl Session {
+    fn take_private(&self, server: usize) -> Option<Pooled> {
+        let mut own = self.private.lock().unwrap_or_else(|p| p.into_inner());
+        own.retain(|(_, p)| !p.sender.is_closed());
+        let i = own
+            .iter()
+            .position(|(s, p)| *s == server && p.sender.is_ready())?;
+        Some(own.swap_remove(i).1)
+    }
+
+    fn put_private(&self, server: usize, conn: Pooled) {
+        let mut own = self.private.lock().unwrap_or_else(|p| p.into_inner());
+        // HAProxy keeps a few per client connection (one per server it talks to, here).
+        own.retain(|(s, _)| *s != server);
+        own.push((server, conn));
     }
 }
 
@@ -105,13 +175,14 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     let _ = client.set_nodelay(true);
     let keep_alive = fe.mode != ConnMode::Close;
     let header_timeout = fe.plan.timeouts.http_request.or(fe.plan.timeouts.client);
-    let answered = Arc::new(AtomicBool::new(false));
+    let session = Arc::new(Session::default());
     let fe2 = Arc::clone(&fe);
-    let answered2 = Arc::clone(&answered);
+    let session2 = Arc::clone(&session);
     let service = hyper::service::service_fn(move |req| {
         let fe = Arc::clone(&fe2);
-        answered2.store(true, Ordering::Relaxed);
-        async move { Ok::<_, Infallible>(handle(req, &fe, peer, local).await) }
+        let session = Arc::clone(&session2);
+        let first = !session.answered.swap(true, Ordering::Relaxed);
+        async move { Ok::<_, Infallible>(handle(req, &fe, &session, first, peer, local).await) }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -125,7 +196,7 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     let result = builder.serve_connection(TokioIo::new(io), service).await;
     // No request arrived whole in time on this connection: HAProxy answers 408 (an idle
     // kept-alive connection, which already had its answers, is closed silently instead).
-    if result.is_err_and(|e| e.is_timeout()) && !answered.load(Ordering::Relaxed) {
+    if result.is_err_and(|e| e.is_timeout()) && !session.answered.load(Ordering::Relaxed) {
         if let Ok(write) = Arc::try_unwrap(write) {
             let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
             let _ = w.write_all(REQUEST_TIMEOUT).await;
@@ -194,6 +265,8 @@ impl AsyncWrite for ClientIo {
 async fn handle(
     req: Request<Incoming>,
     fe: &HttpFrontend,
+    session: &Session,
+    first: bool,
     peer: SocketAddr,
     local: SocketAddr,
 ) -> Response<Body> {
@@ -234,7 +307,12 @@ async fn handle(
         mode,
         fe.plan.timeouts.client,
     );
-    match forward(req, backend, pools, slot, local, mode).await {
+    let reuse = Reuse {
+        pools,
+        session,
+        first,
+    };
+    match forward(req, backend, reuse, slot, local, mode).await {
         Ok(mut resp) => {
             strip_hop_by_hop(resp.headers_mut());
             if mode == ConnMode::Close {
@@ -338,10 +416,34 @@ fn strip_hop_by_hop(h: &mut hyper::HeaderMap) {
     }
 }
 
+/// Where a request finds an idle server connection, and where its connection goes after.
+struct Reuse<'a> {
+    pools: &'a Pools,
+    session: &'a Session,
+    /// The client connection's first request.
+    first: bool,
+}
+
+impl Reuse<'_> {
+    fn take(&self, server: usize, mode: HttpReuse) -> Option<Pooled> {
+        match mode {
+            HttpReuse::Never => self.session.take_private(server),
+            _ => self.pools.take(server, self.first, mode),
+        }
+    }
+
+    fn put(&self, server: usize, conn: Pooled, mode: HttpReuse) {
+        match mode {
+            HttpReuse::Never => self.session.put_private(server, conn),
+            _ => self.pools.put(server, conn),
+        }
+    }
+}
+
 async fn forward(
     req: Request<Body>,
     backend: &Arc<BackendState>,
-    pools: &Arc<Pools>,
+    reuse: Reuse<'_>,
     slot: Slot,
     local: SocketAddr,
     mode: ConnMode,
@@ -349,19 +451,20 @@ async fn forward(
     // Retries that redispatch pick again without a key (HAProxy too falls back then).
     let key = Key::None;
     let server_timeout = backend.plan.timeouts.server;
-    let (sender, slot, resp) = match pools.take(slot.server()) {
+    let policy = backend.plan.reuse;
+    let (mut conn, slot, resp) = match reuse.take(slot.server(), policy) {
         Some(mut c) => {
             // A server may close an idle connection just as we reuse it. A request without a
             // body can be replayed on a fresh connection, as HAProxy does; keep its head.
             let replay = req.body().is_end_stream().then(|| head_of(&req));
-            match send(&mut c, req, server_timeout).await {
+            match send(&mut c.sender, req, server_timeout).await {
                 Ok(resp) => (c, slot, resp),
                 Err(StatusCode::BAD_GATEWAY) if replay.is_some() => {
                     let req = replay
                         .map(|r| r.map(|()| empty()))
                         .ok_or(StatusCode::BAD_GATEWAY)?;
                     let (mut c, slot) = fresh(backend, slot, key, local).await?;
-                    let resp = send(&mut c, req, server_timeout).await?;
+                    let resp = send(&mut c.sender, req, server_timeout).await?;
                     (c, slot, resp)
                 }
                 Err(status) => return Err(status),
@@ -369,12 +472,13 @@ async fn forward(
         }
         None => {
             let (mut c, slot) = fresh(backend, slot, key, local).await?;
-            let resp = send(&mut c, req, server_timeout).await?;
+            let resp = send(&mut c.sender, req, server_timeout).await?;
             (c, slot, resp)
         }
     };
     if mode == ConnMode::KeepAlive {
-        pools.put(slot.server(), sender);
+        conn.uses += 1;
+        reuse.put(slot.server(), conn, policy);
     }
     let (parts, body) = resp.into_parts();
     // A response that stalls longer than `timeout server` is ended, as HAProxy ends it. The
@@ -394,7 +498,7 @@ async fn fresh(
     slot: Slot,
     key: Key<'_>,
     local: SocketAddr,
-) -> Result<(SendRequest<Body>, Slot), StatusCode> {
+) -> Result<(Pooled, Slot), StatusCode> {
     let (stream, slot) = connect(backend, slot, key, local.port())
         .await
         .ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
@@ -404,7 +508,7 @@ async fn fresh(
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    Ok((sender, slot))
+    Ok((Pooled::fresh(sender), slot))
 }
 
 /// Sends `req` and waits for the response head: 504 past `timeout server`, 502 when the
