@@ -299,6 +299,8 @@ struct Behaviour {
     delay: Duration,
     close_mid_response: bool,
     health: Option<(String, u16)>,
+    /// Answer with this many bytes `y` instead of the echo text; chunked if `true`.
+    respond: Option<(u64, bool)>,
 }
 
 struct BackendShared {
@@ -317,6 +319,8 @@ struct BackendShared {
     peak: AtomicU64,
     /// Connections that carried a non-health request so far (numbers them).
     connections: AtomicU64,
+    /// See [`EchoBackend::blackhole`]: the listener and the connections filling its queue.
+    blackhole: Mutex<Option<(socket2::Socket, Vec<TcpStream>)>>,
 }
 
 /// Counts a request in flight at a backend while it lives.
@@ -385,6 +389,7 @@ impl EchoBackend {
             in_flight: AtomicU64::new(0),
             peak: AtomicU64::new(0),
             connections: AtomicU64::new(0),
+            blackhole: Mutex::new(None),
         });
         let acceptor = {
             let shared = shared.clone();
@@ -433,6 +438,29 @@ impl EchoBackend {
         Ok(())
     }
 
+    /// Simulates a server that does not answer connection attempts at all (a host that went
+    /// away): its address listens with a full accept queue, so the kernel drops new SYNs and
+    /// a connect hangs until the client's own timeout.
+    pub fn blackhole(&self) -> io::Result<()> {
+        use socket2::{Domain, Socket, Type};
+        self.stop_accepting();
+        let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+        s.set_reuse_address(true)?;
+        s.bind(&self.addr.into())?;
+        // A backlog of 0 leaves room for one connection: fill it (and one more, in case).
+        s.listen(0)?;
+        let mut fill = Vec::new();
+        for _ in 0..2 {
+            let c = socket2::Socket::new(Domain::IPV4, Type::STREAM, None)?;
+            c.set_nonblocking(true)?;
+            let _ = c.connect(&self.addr.into());
+            fill.push(TcpStream::from(c));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        *lock(&self.shared.blackhole) = Some((s, fill));
+        Ok(())
+    }
+
     /// Waits this long before answering each (non health-check) request.
     pub fn set_delay(&self, delay: Duration) {
         lock(&self.shared.behaviour).delay = delay;
@@ -441,6 +469,12 @@ impl EchoBackend {
     /// Sends the head and half the body of each response, then closes the connection.
     pub fn set_close_mid_response(&self, on: bool) {
         lock(&self.shared.behaviour).close_mid_response = on;
+    }
+
+    /// Answers each (non health-check) request with `n` bytes `y` instead of the echo text,
+    /// with Content-Length, or chunked (64 KiB chunks) if `chunked`.
+    pub fn set_respond(&self, n: u64, chunked: bool) {
+        lock(&self.shared.behaviour).respond = Some((n, chunked));
     }
 
     /// Answers requests for `path` with `status` and a short body, as a health check.
@@ -581,6 +615,13 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
         }
         if !keep_alive {
             resp.push_str("Connection: close\r\n");
+        }
+        if let (None, Some((n, chunked))) = (health_status, behaviour.respond) {
+            write_filler(&mut out, resp, n, chunked)?;
+            if !keep_alive {
+                return out.shutdown(Shutdown::Write);
+            }
+            continue;
         }
         resp.push_str("\r\n");
         let mut bytes = resp.into_bytes();
@@ -1024,6 +1065,8 @@ pub struct BackendSpec {
     pub delay: Duration,
     pub close_mid_response: bool,
     pub health: Option<(String, u16)>,
+    pub respond: Option<(u64, bool)>,
+    pub blackhole: bool,
 }
 
 /// One action of a scenario's `--- steps`.
@@ -1309,12 +1352,21 @@ fn parse_backend(w: &[Vec<u8>]) -> Result<BackendSpec, String> {
         delay: Duration::ZERO,
         close_mid_response: false,
         health: None,
+        respond: None,
+        blackhole: false,
     };
     for opt in &w[3..] {
         let opt = text(opt);
         match opt.split_once('=') {
             None if opt == "down" => b.down = true,
+            None if opt == "blackhole" => b.blackhole = true,
             None if opt == "close-mid-response" => b.close_mid_response = true,
+            Some(("respond", v)) => {
+                b.respond = Some((v.parse().map_err(|_| format!("bad {opt}"))?, false))
+            }
+            Some(("respond-chunked", v)) => {
+                b.respond = Some((v.parse().map_err(|_| format!("bad {opt}"))?, true))
+            }
             Some(("delay-ms", v)) => {
                 b.delay = Duration::from_millis(v.parse().map_err(|_| format!("bad {opt}"))?)
             }
@@ -1619,6 +1671,40 @@ impl Player<'_> {
     }
 }
 
+/// Finishes a response head (`head`: status line and common fields) for a body of `n` bytes
+/// `y`, and sends head and body.
+fn write_filler(out: &mut TcpStream, mut head: String, n: u64, chunked: bool) -> io::Result<()> {
+    // The head says Content-Length of the echo text: replace it.
+    if let Some(i) = head.find("Content-Length: ") {
+        if let Some(j) = head[i..].find("\r\n") {
+            head.replace_range(i..i + j + 2, "");
+        }
+    }
+    if chunked {
+        head.push_str("Transfer-Encoding: chunked\r\n\r\n");
+    } else {
+        head.push_str(&format!("Content-Length: {n}\r\n\r\n"));
+    }
+    out.write_all(head.as_bytes())?;
+    let piece = vec![b'y'; 64 * 1024];
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(piece.len() as u64) as usize;
+        if chunked {
+            out.write_all(format!("{k:x}\r\n").as_bytes())?;
+        }
+        out.write_all(&piece[..k])?;
+        if chunked {
+            out.write_all(b"\r\n")?;
+        }
+        left -= k as u64;
+    }
+    if chunked {
+        out.write_all(b"0\r\n\r\n")?;
+    }
+    Ok(())
+}
+
 /// Starts the scenario's backends and the proxy, runs the steps, and returns what was seen.
 /// `Err` is a harness failure (bad step, proxy did not start, a wait ran out), with the
 /// proxy's output.
@@ -1629,11 +1715,18 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
             .map_err(|e| format!("backend {}: {e}", spec.name))?;
         b.set_delay(spec.delay);
         b.set_close_mid_response(spec.close_mid_response);
+        if let Some((n, chunked)) = spec.respond {
+            b.set_respond(n, chunked);
+        }
         if let Some((path, status)) = &spec.health {
             b.set_health(path, *status);
         }
         if spec.down {
             b.stop_accepting();
+        }
+        if spec.blackhole {
+            b.blackhole()
+                .map_err(|e| format!("backend {}: blackhole: {e}", spec.name))?;
         }
         backends.push(b);
     }

@@ -9,7 +9,7 @@
 //! Errors answer what HAProxy answers, byte for byte: 503 when no server can be reached, 502
 //! when the server's response is unusable, 504 when `timeout server` expires first.
 
-use super::body::{BoxError, IdleTimeout};
+use super::body::{BoxError, IdleTimedOut, IdleTimeout};
 use super::{connect, BackendState, KeyNeed, Slot};
 use crate::balance::Key;
 use crate::plan::{ConnMode, Forwardfor, Frontend, Rule};
@@ -321,7 +321,7 @@ async fn handle(
             }
             resp
         }
-        Err(status) => error_page(status),
+        Err(failed) => failed.response(),
     }
 }
 
@@ -447,7 +447,7 @@ async fn forward(
     slot: Slot,
     local: SocketAddr,
     mode: ConnMode,
-) -> Result<Response<Body>, StatusCode> {
+) -> Result<Response<Body>, Failed> {
     // Retries that redispatch pick again without a key (HAProxy too falls back then).
     let key = Key::None;
     let server_timeout = backend.plan.timeouts.server;
@@ -459,7 +459,7 @@ async fn forward(
             let replay = req.body().is_end_stream().then(|| head_of(&req));
             match send(&mut c.sender, req, server_timeout).await {
                 Ok(resp) => (c, slot, resp),
-                Err(StatusCode::BAD_GATEWAY) if replay.is_some() => {
+                Err(Failed::Page(StatusCode::BAD_GATEWAY)) if replay.is_some() => {
                     let req = replay
                         .map(|r| r.map(|()| empty()))
                         .ok_or(StatusCode::BAD_GATEWAY)?;
@@ -517,7 +517,7 @@ async fn send(
     sender: &mut SendRequest<Body>,
     req: Request<Body>,
     timeout: Option<std::time::Duration>,
-) -> Result<Response<Incoming>, StatusCode> {
+) -> Result<Response<Incoming>, Failed> {
     let fut = sender.send_request(req);
     match timeout {
         Some(t) => tokio::time::timeout(t, fut)
@@ -525,7 +525,47 @@ async fn send(
             .map_err(|_| StatusCode::GATEWAY_TIMEOUT)?,
         None => fut.await,
     }
-    .map_err(|_| StatusCode::BAD_GATEWAY)
+    .map_err(|e| {
+        // The client stopped sending its request body for longer than `timeout client`.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(c) = cause {
+            if c.is::<IdleTimedOut>() {
+                return Failed::ClientStalled;
+            }
+            cause = c.source();
+        }
+        Failed::Page(StatusCode::BAD_GATEWAY)
+    })
+}
+
+/// Why a request got no response from a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Failed {
+    /// Answer with HAProxy's page for this status.
+    Page(StatusCode),
+    /// The client's upload stalled past `timeout client` before the server answered: HAProxy
+    /// answers its 504 page and closes the client connection.
+    ClientStalled,
+}
+
+impl From<StatusCode> for Failed {
+    fn from(s: StatusCode) -> Self {
+        Failed::Page(s)
+    }
+}
+
+impl Failed {
+    fn response(self) -> Response<Body> {
+        match self {
+            Failed::Page(status) => error_page(status),
+            Failed::ClientStalled => {
+                let mut r = error_page(StatusCode::GATEWAY_TIMEOUT);
+                r.headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+                r
+            }
+        }
+    }
 }
 
 /// The head of a request, to replay it without its (empty) body.
