@@ -544,6 +544,15 @@ fn accept_loop(shared: &Arc<BackendShared>) {
     }
 }
 
+/// The `Sec-WebSocket-Accept` answering a `Sec-WebSocket-Key` (RFC 6455 §4.2.2).
+fn websocket_accept(key: &str) -> String {
+    use base64::Engine;
+    let mut h = sha1_smol::Sha1::new();
+    h.update(key.as_bytes());
+    h.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+    base64::engine::general_purpose::STANDARD.encode(h.digest().bytes())
+}
+
 fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
     let mut out = stream.try_clone()?;
     let mut wire = Wire::new(stream);
@@ -589,6 +598,39 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
             body_encoding: framing.word().to_string(),
         });
         let _in_flight = health_status.is_none().then(|| InFlight::new(shared));
+        // A protocol upgrade (WebSocket): 101, then every byte is echoed back raw.
+        if let (None, Some(proto)) = (health_status, head.all("upgrade").next()) {
+            if head.has_token("connection", "upgrade") {
+                let n = *number
+                    .get_or_insert_with(|| shared.connections.fetch_add(1, Ordering::SeqCst) + 1);
+                let mut resp = format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nX-Backend: {}\r\nX-Connection: {n}\r\nUpgrade: {proto}\r\nConnection: Upgrade\r\n",
+                    shared.name
+                );
+                // What the proxy passed on of the handshake, for the transcript.
+                for name in ["Connection", "Upgrade", "Sec-WebSocket-Key"] {
+                    let got: Vec<&str> = head.all(name).collect();
+                    resp.push_str(&format!("X-Saw-{name}: {}\r\n", got.join(" | ")));
+                }
+                if let Some(key) = head.all("sec-websocket-key").next() {
+                    resp.push_str(&format!(
+                        "Sec-WebSocket-Accept: {}\r\n",
+                        websocket_accept(key)
+                    ));
+                }
+                resp.push_str("\r\n");
+                out.write_all(resp.as_bytes())?;
+                out.write_all(&wire.buf)?;
+                let mut buf = [0u8; 16384];
+                loop {
+                    let n = wire.inner.read(&mut buf)?;
+                    if n == 0 {
+                        return out.shutdown(Shutdown::Write);
+                    }
+                    out.write_all(&buf[..n])?;
+                }
+            }
+        }
         let (status, body) = match health_status {
             Some(s) => (s, format!("{} health {s}\n", shared.name)),
             None => {
@@ -2087,6 +2129,15 @@ pub fn compare(haproxy: &Transcript, rsproxy: &Transcript) -> Result<(), String>
 
 #[cfg(test)]
 mod tests {
+    /// description: the RFC 6455 example key gives the RFC's accept value.
+    #[test]
+    fn websocket_accept_matches_the_rfc_example() {
+        assert_eq!(
+            super::websocket_accept("dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+
     use super::*;
 
     #[test]

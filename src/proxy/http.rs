@@ -19,7 +19,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, UPGRADE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rsproxy_parser::ir::haproxy::HttpReuse;
@@ -193,7 +193,10 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
         builder.header_read_timeout(t);
     }
     let (io, write) = ClientIo::new(client);
-    let result = builder.serve_connection(TokioIo::new(io), service).await;
+    let result = builder
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades()
+        .await;
     // No request arrived whole in time on this connection: HAProxy answers 408 (an idle
     // kept-alive connection, which already had its answers, is closed silently instead).
     if result.is_err_and(|e| e.is_timeout()) && !session.answered.load(Ordering::Relaxed) {
@@ -280,6 +283,13 @@ async fn handle(
         return r;
     }
     let mode = fe.mode;
+    // A protocol upgrade (WebSocket): once the server agrees (101), the connection becomes a
+    // tunnel.
+    let mut req = req;
+    let upgrade = wants_upgrade(req.headers()).then(|| Upgrade {
+        client: hyper::upgrade::on(&mut req),
+        client_idle: fe.plan.timeouts.client,
+    });
     // One pick per request, with the key the balancer asked for, before the request is
     // rebuilt for the server.
     let key = match &backend.need {
@@ -306,15 +316,18 @@ async fn handle(
         fe.forwardfor.as_ref(),
         mode,
         fe.plan.timeouts.client,
+        upgrade.is_some(),
     );
     let reuse = Reuse {
         pools,
         session,
         first,
     };
-    match forward(req, backend, reuse, slot, local, mode).await {
+    match forward(req, backend, reuse, slot, local, mode, upgrade).await {
+        // The tunnel keeps the server's Connection and Upgrade fields, as HAProxy does.
+        Ok(resp) if resp.status() == StatusCode::SWITCHING_PROTOCOLS => resp,
         Ok(mut resp) => {
-            strip_hop_by_hop(resp.headers_mut());
+            clean_connection(resp.headers_mut());
             if mode == ConnMode::Close {
                 resp.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
@@ -348,17 +361,20 @@ fn apply_rules(rules: &[Rule]) -> Option<Response<Body>> {
     })
 }
 
-/// The request as the server gets it: hop-by-hop headers removed, `X-Forwarded-For` added,
-/// `Connection: close` in the closing modes (HAProxy 2.6 sends nothing in keep-alive mode).
+/// The request as the server gets it, as HAProxy 2.6 sends it: `close`/`keep-alive` tokens
+/// out of `Connection`, `X-Forwarded-For` added, a `Connection: close` field of its own in the
+/// closing modes (none in keep-alive mode, but `Connection: keep-alive` for an HTTP/1.0
+/// request, which stays HTTP/1.0). An upgrade keeps its `Connection: upgrade` as it is.
 fn outgoing_request(
     req: Request<Incoming>,
     peer: SocketAddr,
     ff: Option<&Forwardfor>,
     mode: ConnMode,
     client_timeout: Option<std::time::Duration>,
+    upgrade: bool,
 ) -> Request<Body> {
     let (mut parts, body) = req.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
+    clean_connection(&mut parts.headers);
     if let Some(ff) = ff {
         let excepted = ff.except.is_some_and(|net| net.contains(peer.ip()));
         let present = parts.headers.contains_key(&ff.header);
@@ -368,12 +384,19 @@ fn outgoing_request(
             }
         }
     }
-    if mode != ConnMode::KeepAlive {
+    if upgrade {
+    } else if mode != ConnMode::KeepAlive {
         parts
             .headers
-            .insert(CONNECTION, HeaderValue::from_static("close"));
+            .append(CONNECTION, HeaderValue::from_static("close"));
+    } else if parts.version == hyper::Version::HTTP_10 {
+        parts
+            .headers
+            .append(CONNECTION, HeaderValue::from_static("keep-alive"));
     }
-    parts.version = hyper::Version::HTTP_11;
+    if parts.version != hyper::Version::HTTP_10 {
+        parts.version = hyper::Version::HTTP_11;
+    }
     // An upload that stalls longer than `timeout client` is ended, as HAProxy ends it.
     let body = match client_timeout {
         Some(t) if !body.is_end_stream() => IdleTimeout::new(body, t).boxed(),
@@ -382,37 +405,69 @@ fn outgoing_request(
     Request::from_parts(parts, body)
 }
 
-/// The hop-by-hop headers, as prebuilt names: looking a `&str` up parses it every time,
-/// which showed in the per-request profile.
-const HOP_BY_HOP: [HeaderName; 6] = [
-    CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    hyper::header::TE,
-    hyper::header::TRAILER,
-    hyper::header::UPGRADE,
-];
-
-fn strip_hop_by_hop(h: &mut hyper::HeaderMap) {
-    // Most messages carry none: one pass over their few names, no hashing, then done.
-    if !h.keys().any(|n| HOP_BY_HOP.contains(n)) {
+/// Takes the `close` and `keep-alive` tokens out of `Connection`, as HAProxy 2.6 does, and
+/// drops a field left empty; every other field passes, connection-level ones included (TE,
+/// Trailer, Keep-Alive, Proxy-Connection, fields named in Connection): HAProxy forwards them.
+/// The fields keep their order.
+fn clean_connection(h: &mut hyper::HeaderMap) {
+    // Most messages carry no Connection field: one lookup, then done.
+    if !h.contains_key(CONNECTION) {
         return;
     }
-    // Headers named by Connection are hop-by-hop too.
-    if h.contains_key(CONNECTION) {
-        let named: Vec<HeaderName> = h
-            .get_all(CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-            .collect();
-        for n in named {
-            h.remove(n);
-        }
+    // Per value: `None` to drop it, else what it becomes.
+    let mut changed = false;
+    let new: Vec<Option<HeaderValue>> = h
+        .get_all(CONNECTION)
+        .iter()
+        .map(|v| {
+            let Ok(text) = v.to_str() else {
+                return Some(v.clone());
+            };
+            let is_ours =
+                |t: &str| t.eq_ignore_ascii_case("close") || t.eq_ignore_ascii_case("keep-alive");
+            if !text.split(',').any(|t| is_ours(t.trim())) {
+                return Some(v.clone());
+            }
+            changed = true;
+            let tokens: Vec<&str> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && !is_ours(t))
+                .collect();
+            if tokens.is_empty() {
+                None
+            } else {
+                HeaderValue::from_str(&tokens.join(", ")).ok()
+            }
+        })
+        .collect();
+    if !changed {
+        return;
     }
-    for n in &HOP_BY_HOP {
-        h.remove(n);
+    if new.iter().all(Option::is_some) {
+        if let hyper::header::Entry::Occupied(mut e) = h.entry(CONNECTION) {
+            for (slot, v) in e.iter_mut().zip(new.into_iter().flatten()) {
+                *slot = v;
+            }
+        }
+        return;
+    }
+    // A value goes away: rebuild the map, since removing from it in place would move its
+    // last field into the gap and change the order the server sees.
+    let mut values = new.into_iter().flatten();
+    let mut name = None;
+    for (n, v) in std::mem::take(h) {
+        if let Some(n) = n {
+            name = Some(n);
+        }
+        let Some(n) = &name else { continue };
+        if n == CONNECTION {
+            if let Some(v) = values.next() {
+                h.append(n.clone(), v);
+            }
+        } else {
+            h.append(n.clone(), v);
+        }
     }
 }
 
@@ -440,6 +495,43 @@ impl Reuse<'_> {
     }
 }
 
+/// The client side of a requested protocol upgrade.
+struct Upgrade {
+    client: hyper::upgrade::OnUpgrade,
+    /// `timeout client`, the client side's idle timeout in the tunnel without `timeout tunnel`.
+    client_idle: Option<std::time::Duration>,
+}
+
+/// A request asking to switch protocols: `Connection: upgrade` and an `Upgrade` field.
+fn wants_upgrade(h: &hyper::HeaderMap) -> bool {
+    h.contains_key(UPGRADE)
+        && h.get_all(CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// Carries bytes both ways between an upgraded client and server connection until both
+/// directions ended, each side idling out as in `mode tcp`; the server's slot is held as long.
+async fn tunnel(
+    client: hyper::upgrade::OnUpgrade,
+    server: hyper::upgrade::OnUpgrade,
+    to_server_idle: Option<std::time::Duration>,
+    to_client_idle: Option<std::time::Duration>,
+    _slot: Slot,
+) {
+    let (Ok(client), Ok(server)) = tokio::join!(client, server) else {
+        return;
+    };
+    let (cr, cw) = tokio::io::split(TokioIo::new(client));
+    let (sr, sw) = tokio::io::split(TokioIo::new(server));
+    let _ = tokio::join!(
+        super::tcp::pump(cr, sw, to_server_idle),
+        super::tcp::pump(sr, cw, to_client_idle)
+    );
+}
+
 async fn forward(
     req: Request<Body>,
     backend: &Arc<BackendState>,
@@ -447,6 +539,7 @@ async fn forward(
     slot: Slot,
     local: SocketAddr,
     mode: ConnMode,
+    upgrade: Option<Upgrade>,
 ) -> Result<Response<Body>, Failed> {
     // Retries that redispatch pick again without a key (HAProxy too falls back then).
     let key = Key::None;
@@ -476,6 +569,23 @@ async fn forward(
             (c, slot, resp)
         }
     };
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+        // The server connection becomes the tunnel's: it never goes back to a pool. A 101
+        // nobody asked for is not a usable response.
+        let Some(up) = upgrade else {
+            return Err(Failed::Page(StatusCode::BAD_GATEWAY));
+        };
+        let mut resp = resp;
+        let server = hyper::upgrade::on(&mut resp);
+        let t = &backend.plan.timeouts;
+        let (to_server, to_client) = match t.tunnel {
+            Some(tunnel) => (Some(tunnel), Some(tunnel)),
+            None => (up.client_idle, t.server),
+        };
+        tokio::spawn(tunnel(up.client, server, to_server, to_client, slot));
+        let (parts, _) = resp.into_parts();
+        return Ok(Response::from_parts(parts, empty()));
+    }
     if mode == ConnMode::KeepAlive {
         conn.uses += 1;
         reuse.put(slot.server(), conn, policy);
@@ -506,7 +616,7 @@ async fn fresh(
         .await
         .map_err(|_| StatusCode::BAD_GATEWAY)?;
     tokio::spawn(async move {
-        let _ = conn.await;
+        let _ = conn.with_upgrades().await;
     });
     Ok((Pooled::fresh(sender), slot))
 }
