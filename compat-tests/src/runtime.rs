@@ -1045,6 +1045,11 @@ impl HttpClient {
         })
     }
 
+    /// Ends the sending side (a FIN), keeping the connection open for the answer.
+    pub fn shutdown_write(&mut self) -> io::Result<()> {
+        self.out.shutdown(Shutdown::Write)
+    }
+
     pub fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.out.write_all(bytes)
     }
@@ -1122,6 +1127,7 @@ pub enum Step {
     RecvBytes { conn: String, n: u64 },
     RecvClose { conn: String },
     Close { conn: String },
+    Shutdown { conn: String },
     Get { port: String, path: String },
     Repeat { n: u32, step: Box<Step> },
     Stop { backend: String },
@@ -1297,6 +1303,9 @@ fn parse_step(w: &[Vec<u8>]) -> Result<Step, String> {
             conn: a(1, "connection")?,
         },
         "close" => Step::Close {
+            conn: a(1, "connection")?,
+        },
+        "shutdown" => Step::Shutdown {
             conn: a(1, "connection")?,
         },
         "get" => Step::Get {
@@ -1659,6 +1668,15 @@ impl Player<'_> {
             }
             Step::Close { conn } => {
                 self.conns.remove(conn);
+            }
+            Step::Shutdown { conn } => {
+                let c = self
+                    .conns
+                    .get_mut(conn)
+                    .ok_or_else(|| format!("no connection {conn}"))?;
+                if let Err(e) = c.shutdown_write() {
+                    return Err(format!("shutdown {conn}: {e}"));
+                }
             }
             Step::Get { port, path } => {
                 let request = format!("GET {path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n");

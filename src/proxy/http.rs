@@ -187,6 +187,9 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .keep_alive(keep_alive)
+        // A client that ends its sending side after a request still gets the answer, as
+        // HAProxy (without `option abortonclose`) forwards the request and waits.
+        .half_close(true)
         .auto_date_header(false)
         .timer(TokioTimer::new());
     if let Some(t) = header_timeout {
