@@ -137,6 +137,8 @@ pub struct Timeouts {
     pub tunnel: Option<std::time::Duration>,
     pub check: Option<std::time::Duration>,
     pub queue: Option<std::time::Duration>,
+    pub client_fin: Option<std::time::Duration>,
+    pub server_fin: Option<std::time::Duration>,
 }
 
 /// How HTTP connections are kept (`option http-keep-alive`, `http-server-close`, `httpclose`).
@@ -263,6 +265,8 @@ fn timeouts(s: &ir::ProxySettings) -> Timeouts {
         tunnel: t(TimeoutKind::Tunnel),
         check: t(TimeoutKind::Check),
         queue: t(TimeoutKind::Queue),
+        client_fin: t(TimeoutKind::ClientFin),
+        server_fin: t(TimeoutKind::ServerFin),
     }
 }
 
@@ -338,16 +342,9 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             );
         }
     }
-    for (kind, t) in &s.timeouts {
-        if matches!(
-            kind,
-            TimeoutKind::Tarpit | TimeoutKind::ClientFin | TimeoutKind::ServerFin
-        ) {
-            r.refuse(
-                t.span,
-                &format!("timeout {}", format!("{kind:?}").to_lowercase()),
-            );
-        }
+    // `tarpit` needs the `tarpit` action, which the runtime does not carry out yet.
+    if let Some(t) = s.timeouts.get(&TimeoutKind::Tarpit) {
+        r.refuse(t.span, "timeout tarpit");
     }
     if !s.http_check.is_empty() {
         r.refuse(s.http_check[0].span, "http-check");

@@ -292,6 +292,7 @@ async fn handle(
     let upgrade = wants_upgrade(req.headers()).then(|| Upgrade {
         client: hyper::upgrade::on(&mut req),
         client_idle: fe.plan.timeouts.client,
+        client_fin: fe.plan.timeouts.client_fin,
     });
     // One pick per request, with the key the balancer asked for, before the request is
     // rebuilt for the server.
@@ -501,8 +502,10 @@ impl Reuse<'_> {
 /// The client side of a requested protocol upgrade.
 struct Upgrade {
     client: hyper::upgrade::OnUpgrade,
-    /// `timeout client`, the client side's idle timeout in the tunnel without `timeout tunnel`.
+    /// `timeout client`, the client side's idle timeout in the tunnel without `timeout tunnel`,
+    /// and `timeout client-fin`.
     client_idle: Option<std::time::Duration>,
+    client_fin: Option<std::time::Duration>,
 }
 
 /// A request asking to switch protocols: `Connection: upgrade` and an `Upgrade` field.
@@ -520,19 +523,20 @@ fn wants_upgrade(h: &hyper::HeaderMap) -> bool {
 async fn tunnel(
     client: hyper::upgrade::OnUpgrade,
     server: hyper::upgrade::OnUpgrade,
-    to_server_idle: Option<std::time::Duration>,
-    to_client_idle: Option<std::time::Duration>,
+    to_server_idle: super::tcp::Idle,
+    to_client_idle: super::tcp::Idle,
     _slot: Slot,
 ) {
     let (Ok(client), Ok(server)) = tokio::join!(client, server) else {
         return;
     };
-    let (cr, cw) = tokio::io::split(TokioIo::new(client));
-    let (sr, sw) = tokio::io::split(TokioIo::new(server));
-    let _ = tokio::join!(
-        super::tcp::pump(cr, sw, to_server_idle),
-        super::tcp::pump(sr, cw, to_client_idle)
-    );
+    super::tcp::splice(
+        TokioIo::new(client),
+        TokioIo::new(server),
+        to_server_idle,
+        to_client_idle,
+    )
+    .await;
 }
 
 async fn forward(
@@ -585,6 +589,8 @@ async fn forward(
             Some(tunnel) => (Some(tunnel), Some(tunnel)),
             None => (up.client_idle, t.server),
         };
+        let to_server = super::tcp::Idle::new(to_server, up.client_fin);
+        let to_client = super::tcp::Idle::new(to_client, t.server_fin);
         tokio::spawn(tunnel(up.client, server, to_server, to_client, slot));
         let (parts, _) = resp.into_parts();
         return Ok(Response::from_parts(parts, empty()));
