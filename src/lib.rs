@@ -10,3 +10,4 @@ pub mod health;
 pub mod plan;
 pub mod proxy;
 pub mod runtime;
+pub mod stats;

@@ -11,6 +11,7 @@
 
 use crate::plan::{Check, Server};
 use crate::proxy::BackendState;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -70,7 +71,14 @@ pub async fn run(server: Server, check: Check, backend: &BackendState, index: us
     loop {
         tokio::time::sleep(health.interval(&check)).await;
         let ok = probe(&server, &check).await;
-        if health.on_result(ok, &check) {
+        let changed = health.on_result(ok, &check);
+        if let Some(s) = backend.servers.get(index) {
+            if !ok {
+                s.checks_failed.fetch_add(1, Ordering::Relaxed);
+            }
+            s.streak.store(health.streak, Ordering::Relaxed);
+        }
+        if changed {
             backend.set_up(index, health.up);
             eprintln!(
                 "[WARNING]  ({}) : Server {}/{} is {}.",

@@ -13,6 +13,7 @@ use super::body::{BoxError, IdleTimedOut, IdleTimeout};
 use super::{connect, BackendState, KeyNeed, Slot};
 use crate::balance::Key;
 use crate::plan::{ConnMode, Forwardfor, Frontend, Rule};
+use crate::stats::Counters;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
@@ -146,12 +147,18 @@ impl Session {
 pub struct HttpFrontend {
     pub plan: Arc<Frontend>,
     pub backend: Option<(Arc<BackendState>, Arc<Pools>)>,
+    /// The frontend's counters (shared with the runtime's `show stat` view).
+    pub counters: Arc<Counters>,
     mode: ConnMode,
     forwardfor: Option<Forwardfor>,
 }
 
 impl HttpFrontend {
-    pub fn new(plan: Arc<Frontend>, backend: Option<(Arc<BackendState>, Arc<Pools>)>) -> Self {
+    pub fn new(
+        plan: Arc<Frontend>,
+        backend: Option<(Arc<BackendState>, Arc<Pools>)>,
+        counters: Arc<Counters>,
+    ) -> Self {
         let be = backend.as_ref().map(|(b, _)| &b.plan);
         // The most closing of the two, as HAProxy combines `httpclose` > `http-server-close`
         // > `http-keep-alive`; the backend's `forwardfor` over the frontend's.
@@ -164,6 +171,7 @@ impl HttpFrontend {
         HttpFrontend {
             plan,
             backend,
+            counters,
             mode,
             forwardfor,
         }
@@ -195,14 +203,21 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     if let Some(t) = header_timeout {
         builder.header_read_timeout(t);
     }
-    let (io, write) = ClientIo::new(client);
+    let (io, write) = ClientIo::new(client, Arc::clone(&fe.counters));
     let result = builder
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades()
         .await;
+    // A request that could not be read counts as a request error (`ereq`).
+    let answered = session.answered.load(Ordering::Relaxed);
+    if let Err(e) = &result {
+        if e.is_parse() || e.is_parse_too_large() || (e.is_timeout() && !answered) {
+            fe.counters.failed_request();
+        }
+    }
     // No request arrived whole in time on this connection: HAProxy answers 408 (an idle
     // kept-alive connection, which already had its answers, is closed silently instead).
-    if result.is_err_and(|e| e.is_timeout()) && !session.answered.load(Ordering::Relaxed) {
+    if result.is_err_and(|e| e.is_timeout()) && !answered {
         if let Ok(write) = Arc::try_unwrap(write) {
             let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
             let _ = w.write_all(REQUEST_TIMEOUT).await;
@@ -221,16 +236,19 @@ const REQUEST_TIMEOUT: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length
 struct ClientIo {
     read: OwnedReadHalf,
     write: Arc<Mutex<OwnedWriteHalf>>,
+    /// The frontend's `bin`/`bout`.
+    counters: Arc<Counters>,
 }
 
 impl ClientIo {
-    fn new(stream: TcpStream) -> (Self, Arc<Mutex<OwnedWriteHalf>>) {
+    fn new(stream: TcpStream, counters: Arc<Counters>) -> (Self, Arc<Mutex<OwnedWriteHalf>>) {
         let (read, write) = stream.into_split();
         let write = Arc::new(Mutex::new(write));
         (
             ClientIo {
                 read,
                 write: Arc::clone(&write),
+                counters,
             },
             write,
         )
@@ -243,7 +261,11 @@ impl AsyncRead for ClientIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.read).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.read).poll_read(cx, buf);
+        self.counters
+            .bytes((buf.filled().len().saturating_sub(before)) as u64, 0);
+        r
     }
 }
 
@@ -254,7 +276,11 @@ impl AsyncWrite for ClientIo {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        Pin::new(&mut *w).poll_write(cx, buf)
+        let r = Pin::new(&mut *w).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &r {
+            self.counters.bytes(0, *n as u64);
+        }
+        r
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -276,13 +302,36 @@ async fn handle(
     peer: SocketAddr,
     local: SocketAddr,
 ) -> Response<Body> {
-    if let Some(r) = apply_rules(&fe.plan.rules) {
-        return r;
-    }
-    let Some((backend, pools)) = &fe.backend else {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
+    fe.counters.request();
+    let resp = match apply_rules(&fe.plan.rules, &fe.counters) {
+        Some(r) => r,
+        None => match &fe.backend {
+            None => error_page(StatusCode::SERVICE_UNAVAILABLE),
+            Some((backend, pools)) => {
+                backend.counters.request();
+                let resp = to_backend(req, fe, backend, pools, session, first, peer, local).await;
+                backend.counters.response(resp.status().as_u16());
+                resp
+            }
+        },
     };
-    if let Some(r) = apply_rules(&backend.plan.rules) {
+    fe.counters.response(resp.status().as_u16());
+    resp
+}
+
+/// The request's way through its backend: the backend's rules, a server slot, the server.
+#[allow(clippy::too_many_arguments)]
+async fn to_backend(
+    req: Request<Incoming>,
+    fe: &HttpFrontend,
+    backend: &Arc<BackendState>,
+    pools: &Pools,
+    session: &Session,
+    first: bool,
+    peer: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
+    if let Some(r) = apply_rules(&backend.plan.rules, &backend.counters) {
         return r;
     }
     let mode = fe.mode;
@@ -342,7 +391,8 @@ async fn handle(
     }
 }
 
-fn apply_rules(rules: &[Rule]) -> Option<Response<Body>> {
+/// The first rule's answer, if any; a `deny` counts in `counters` (`dreq`).
+fn apply_rules(rules: &[Rule], counters: &Counters) -> Option<Response<Body>> {
     let rule = rules.first()?;
     Some(match rule {
         Rule::Return {
@@ -360,6 +410,7 @@ fn apply_rules(rules: &[Rule]) -> Option<Response<Body>> {
             r
         }
         Rule::Deny { status } => {
+            counters.denied();
             error_page(StatusCode::from_u16(*status).unwrap_or(StatusCode::FORBIDDEN))
         }
     })
@@ -552,30 +603,46 @@ async fn forward(
     let key = Key::None;
     let server_timeout = backend.plan.timeouts.server;
     let policy = backend.plan.reuse;
-    let (mut conn, slot, resp) = match reuse.take(slot.server(), policy) {
-        Some(mut c) => {
-            // A server may close an idle connection just as we reuse it. A request without a
-            // body can be replayed on a fresh connection, as HAProxy does; keep its head.
-            let replay = req.body().is_end_stream().then(|| head_of(&req));
-            match send(&mut c.sender, req, server_timeout).await {
-                Ok(resp) => (c, slot, resp),
-                Err(Failed::Page(StatusCode::BAD_GATEWAY)) if replay.is_some() => {
-                    let req = replay
-                        .map(|r| r.map(|()| empty()))
-                        .ok_or(StatusCode::BAD_GATEWAY)?;
-                    let (mut c, slot) = fresh(backend, slot, key, local).await?;
-                    let resp = send(&mut c.sender, req, server_timeout).await?;
-                    (c, slot, resp)
+    let picked = slot.server();
+    let got = async {
+        Ok(match reuse.take(slot.server(), policy) {
+            Some(mut c) => {
+                // A server may close an idle connection just as we reuse it. A request without a
+                // body can be replayed on a fresh connection, as HAProxy does; keep its head.
+                let replay = req.body().is_end_stream().then(|| head_of(&req));
+                match send(&mut c.sender, req, server_timeout).await {
+                    Ok(resp) => (c, slot, resp),
+                    Err(Failed::Page(StatusCode::BAD_GATEWAY)) if replay.is_some() => {
+                        let req = replay
+                            .map(|r| r.map(|()| empty()))
+                            .ok_or(StatusCode::BAD_GATEWAY)?;
+                        let (mut c, slot) = fresh(backend, slot, key, local).await?;
+                        let resp = send(&mut c.sender, req, server_timeout).await?;
+                        (c, slot, resp)
+                    }
+                    Err(status) => return Err(status),
                 }
-                Err(status) => return Err(status),
             }
-        }
-        None => {
-            let (mut c, slot) = fresh(backend, slot, key, local).await?;
-            let resp = send(&mut c.sender, req, server_timeout).await?;
-            (c, slot, resp)
+            None => {
+                let (mut c, slot) = fresh(backend, slot, key, local).await?;
+                let resp = send(&mut c.sender, req, server_timeout).await?;
+                (c, slot, resp)
+            }
+        })
+    }
+    .await;
+    let (mut conn, slot, resp) = match got {
+        Ok(x) => x,
+        Err(f) => {
+            if f == Failed::Page(StatusCode::BAD_GATEWAY) {
+                backend.count(picked, Counters::failed_response);
+            }
+            return Err(f);
         }
     };
+    backend
+        .server_counters(slot.server())
+        .response(resp.status().as_u16());
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
         // The server connection becomes the tunnel's: it never goes back to a pool. A 101
         // nobody asked for is not a usable response.
@@ -621,6 +688,11 @@ async fn fresh(
     let (stream, slot) = connect(backend, slot, key, local.port())
         .await
         .ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
+    let sink = super::ServerSink {
+        backend: Arc::clone(backend),
+        server: slot.server(),
+    };
+    let stream = super::Counted::new(stream, sink);
     let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|_| StatusCode::BAD_GATEWAY)?;

@@ -11,9 +11,10 @@ pub mod tcp;
 
 use crate::balance::{Balancer, Candidate, Key, Need};
 use crate::plan::{Backend, Server};
+use crate::stats::{Counters, RowKind, StatRow};
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -27,6 +28,13 @@ pub struct ServerState {
     /// Requests (HTTP) or connections (TCP) it is serving: each holds one of its `maxconn`
     /// slots, from the server's pick to the end of the response (of the connection in TCP).
     pub served: AtomicU32,
+    pub counters: Counters,
+    /// Health: consecutive results against the current state (for `UP 1/3`), failed checks,
+    /// UP→DOWN transitions, and when the state last changed (seconds since the epoch).
+    pub streak: AtomicU32,
+    pub checks_failed: AtomicU64,
+    pub downs: AtomicU64,
+    pub last_change: AtomicU64,
 }
 
 /// A backend's plan and live state.
@@ -41,6 +49,9 @@ pub struct BackendState {
     /// `timeout queue`, else `timeout connect`, as HAProxy falls back.
     queue_timeout: Option<Duration>,
     shared: Mutex<Shared>,
+    pub counters: Counters,
+    /// When the backend last went up or down (seconds since the epoch).
+    pub last_change: AtomicU64,
 }
 
 /// What picks and slot releases change together, under one short lock.
@@ -104,6 +115,11 @@ impl BackendState {
             .map(|s| ServerState {
                 up: AtomicBool::new(!s.disabled),
                 served: AtomicU32::new(0),
+                counters: Counters::default(),
+                streak: AtomicU32::new(0),
+                checks_failed: AtomicU64::new(0),
+                downs: AtomicU64::new(0),
+                last_change: AtomicU64::new(now_secs()),
             })
             .collect();
         let balancer = Balancer::new(&plan.balance, plan.hash_type.as_ref(), plan.allbackups);
@@ -134,7 +150,81 @@ impl BackendState {
             servers,
             need,
             shared: Mutex::new(shared),
+            counters: Counters::default(),
+            last_change: AtomicU64::new(now_secs()),
         }
+    }
+
+    /// The counters of server `i` (a shared empty set for an index out of range).
+    pub fn server_counters(&self, i: usize) -> &Counters {
+        static NONE: Counters = Counters::new_const();
+        self.servers.get(i).map_or(&NONE, |s| &s.counters)
+    }
+
+    /// This backend's lines of `show stat`: each server, then the backend's total.
+    pub fn stat_rows(&self, now: u64) -> Vec<StatRow> {
+        let g = self.lock();
+        let mut rows = Vec::with_capacity(self.servers.len() + 1);
+        let (mut act, mut bck, mut weight, mut bck_weight) = (0, 0, 0, 0);
+        for (i, (p, s)) in self.plan.servers.iter().zip(&self.servers).enumerate() {
+            let up = s.up.load(Ordering::Relaxed);
+            let streak = s.streak.load(Ordering::Relaxed);
+            let status = match (&p.check, p.disabled, up) {
+                (_, true, _) => "MAINT".to_string(),
+                (None, _, _) => "no check".to_string(),
+                (Some(c), _, true) if streak > 0 => format!("UP {streak}/{}", c.fall),
+                (Some(c), _, false) if streak > 0 => format!("DOWN {streak}/{}", c.rise),
+                (Some(_), _, true) => "UP".to_string(),
+                (Some(_), _, false) => "DOWN".to_string(),
+            };
+            if self.usable(i) {
+                if p.backup {
+                    bck += 1;
+                    bck_weight += p.weight;
+                } else {
+                    act += 1;
+                    weight += p.weight;
+                }
+            }
+            rows.push(StatRow {
+                proxy: self.plan.name.clone(),
+                name: p.name.clone(),
+                kind: RowKind::Server,
+                counters: s.counters.snapshot(),
+                qcur: g.queues.servers.get(i).map_or(0, VecDeque::len) as u32,
+                slim: p.maxconn,
+                status,
+                weight: p.weight,
+                act: u32::from(!p.backup),
+                bck: u32::from(p.backup),
+                chkfail: s.checks_failed.load(Ordering::Relaxed),
+                chkdown: s.downs.load(Ordering::Relaxed),
+                lastchg: now.saturating_sub(s.last_change.load(Ordering::Relaxed)),
+            });
+        }
+        let up = act + bck > 0;
+        rows.push(StatRow {
+            proxy: self.plan.name.clone(),
+            name: "BACKEND".into(),
+            kind: RowKind::Backend,
+            counters: self.counters.snapshot(),
+            qcur: g.queues.backend.len() as u32,
+            slim: None,
+            status: if up { "UP" } else { "DOWN" }.into(),
+            weight: if act > 0 { weight } else { bck_weight },
+            act,
+            bck,
+            chkfail: 0,
+            chkdown: 0,
+            lastchg: now.saturating_sub(self.last_change.load(Ordering::Relaxed)),
+        });
+        rows
+    }
+
+    /// Counts a failed connection, a retry or a redispatch on the backend and server `i`.
+    pub fn count(&self, i: usize, f: fn(&Counters)) {
+        f(&self.counters);
+        f(self.server_counters(i));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
@@ -177,6 +267,7 @@ impl BackendState {
                         let seq = queues.next;
                         queues.next += 1;
                         queue.push_back(Waiter { seq, grant: tx });
+                        self.server_counters(i).queued(queue.len());
                         (seq, rx)
                     }
                     None => {
@@ -187,6 +278,7 @@ impl BackendState {
                         let seq = queues.next;
                         queues.next += 1;
                         queues.backend.push_back(Waiter { seq, grant: tx });
+                        self.counters.queued(queues.backend.len());
                         (seq, rx)
                     }
                 }
@@ -279,7 +371,15 @@ impl BackendState {
     pub fn set_up(&self, i: usize, up: bool) {
         let Some(s) = self.servers.get(i) else { return };
         let mut g = self.lock();
+        let was_up = (0..self.servers.len()).any(|j| self.usable(j));
         s.up.store(up, Ordering::Relaxed);
+        s.last_change.store(now_secs(), Ordering::Relaxed);
+        if !up {
+            s.downs.fetch_add(1, Ordering::Relaxed);
+        }
+        if was_up != (0..self.servers.len()).any(|j| self.usable(j)) {
+            self.last_change.store(now_secs(), Ordering::Relaxed);
+        }
         if up {
             self.dequeue(i, &mut g.queues);
         } else if let Some(q) = g.queues.servers.get_mut(i) {
@@ -334,6 +434,10 @@ pub struct Slot {
 
 impl Slot {
     fn new(backend: Arc<BackendState>, server: usize) -> Self {
+        for c in [&backend.counters, backend.server_counters(server)] {
+            c.enter();
+            c.selected();
+        }
         Slot { backend, server }
     }
 
@@ -344,8 +448,17 @@ impl Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
+        self.backend.counters.leave();
+        self.backend.server_counters(self.server).leave();
         self.backend.release(self.server);
     }
+}
+
+/// Seconds since the epoch, for `lastchg`.
+pub fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl std::fmt::Debug for Slot {
@@ -376,8 +489,10 @@ pub async fn connect(
             return Some((stream, slot));
         }
         if attempt + 1 == attempts {
+            backend.count(slot.server(), Counters::failed_connection);
             break;
         }
+        backend.count(slot.server(), Counters::retry);
         let turnaround = plan
             .timeouts
             .connect
@@ -390,6 +505,7 @@ pub async fn connect(
             let failed = slot.server();
             drop(slot);
             slot = backend.acquire(key, Some(failed)).await.ok()?;
+            backend.count(slot.server(), Counters::redispatch);
         }
     }
     None
@@ -410,4 +526,106 @@ async fn connect_one(
     };
     let _ = stream.set_nodelay(true);
     Ok(stream)
+}
+
+/// Where [`Counted`] adds the bytes it sees: `received` from the stream it wraps, `sent` to it.
+pub trait CountSink {
+    fn count(&self, received: u64, sent: u64);
+}
+
+/// A client connection counts in its frontend: received is `bin`, sent is `bout`.
+impl CountSink for Arc<Counters> {
+    fn count(&self, received: u64, sent: u64) {
+        self.bytes(received, sent);
+    }
+}
+
+/// A server connection counts in its backend and server: what is sent to the server is their
+/// `bin` (request bytes), what is received from it their `bout`.
+pub struct ServerSink {
+    pub backend: Arc<BackendState>,
+    pub server: usize,
+}
+
+impl CountSink for ServerSink {
+    fn count(&self, received: u64, sent: u64) {
+        self.backend.counters.bytes(sent, received);
+        self.backend
+            .server_counters(self.server)
+            .bytes(sent, received);
+    }
+}
+
+/// A stream whose bytes are counted as they pass (one relaxed add per read or write).
+pub struct Counted<S, C> {
+    inner: S,
+    sink: C,
+}
+
+impl<S, C> Counted<S, C> {
+    pub fn new(inner: S, sink: C) -> Self {
+        Counted { inner, sink }
+    }
+}
+
+impl<S: tokio::io::AsyncRead + Unpin, C: CountSink + Unpin> tokio::io::AsyncRead for Counted<S, C> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before) as u64;
+        if n > 0 {
+            self.sink.count(n, 0);
+        }
+        r
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin, C: CountSink + Unpin> tokio::io::AsyncWrite
+    for Counted<S, C>
+{
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &r {
+            self.sink.count(0, *n as u64);
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if let std::task::Poll::Ready(Ok(n)) = &r {
+            self.sink.count(0, *n as u64);
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

@@ -9,6 +9,7 @@
 use super::{connect, BackendState};
 use crate::balance::Key;
 use crate::plan::Frontend;
+use crate::stats::Counters;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ pub async fn serve(
     local: SocketAddr,
     fe: &Frontend,
     backend: Option<Arc<BackendState>>,
+    counters: &Arc<Counters>,
 ) {
     let Some(backend) = backend else { return };
     let key = match backend.need {
@@ -41,9 +43,13 @@ pub async fn serve(
         Some(tunnel) => (Some(tunnel), Some(tunnel)),
         None => (fe.timeouts.client, t.server),
     };
+    let sink = super::ServerSink {
+        backend: Arc::clone(&backend),
+        server: _slot.server(),
+    };
     splice(
-        client,
-        server,
+        super::Counted::new(client, Arc::clone(counters)),
+        super::Counted::new(server, sink),
         Idle::new(to_server_idle, fe.timeouts.client_fin),
         Idle::new(to_client_idle, t.server_fin),
     )

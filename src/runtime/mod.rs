@@ -10,6 +10,7 @@
 use crate::plan::{Frontend, Listener, Plan};
 use crate::proxy::http::{HttpFrontend, Pools};
 use crate::proxy::{tcp, BackendState};
+use crate::stats::{Counters, RowKind, StatRow};
 use rsproxy_parser::ir::haproxy::Mode;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::SocketAddr;
@@ -48,15 +49,72 @@ impl std::fmt::Display for RunError {
 
 /// Runs `plan` until a stop signal.
 pub fn run(plan: Plan) -> Result<(), RunError> {
+    start(plan)?.wait_for_stop();
+    Ok(())
+}
+
+/// A started runtime: its worker threads carry the traffic until this is dropped.
+pub struct Running {
+    rt: tokio::runtime::Runtime,
+    pub state: Arc<State>,
+}
+
+/// What the runtime's tasks share, for the stats and runtime API to read.
+pub struct State {
+    pub frontends: Vec<(Arc<Frontend>, Arc<Counters>)>,
+    pub backends: Vec<Arc<BackendState>>,
+}
+
+impl State {
+    /// One row per line of HAProxy's `show stat`: each frontend, then each backend's servers
+    /// and its total.
+    pub fn stats(&self) -> Vec<StatRow> {
+        let now = crate::proxy::now_secs();
+        let mut rows = Vec::new();
+        for (fe, counters) in &self.frontends {
+            rows.push(StatRow {
+                proxy: fe.name.clone(),
+                name: "FRONTEND".into(),
+                kind: RowKind::Frontend,
+                counters: counters.snapshot(),
+                qcur: 0,
+                slim: fe.maxconn,
+                status: "OPEN".into(),
+                weight: 0,
+                act: 0,
+                bck: 0,
+                chkfail: 0,
+                chkdown: 0,
+                lastchg: 0,
+            });
+        }
+        for b in &self.backends {
+            rows.extend(b.stat_rows(now));
+        }
+        rows
+    }
+}
+
+impl Running {
+    /// Serves until SIGINT, SIGTERM or SIGUSR1.
+    pub fn wait_for_stop(self) {
+        self.rt.block_on(wait_for_stop());
+    }
+}
+
+/// Binds every listener and starts serving `plan` on a new tokio runtime (`nbthread`
+/// workers); fails before serving anything if an address cannot be bound.
+pub fn start(plan: Plan) -> Result<Running, RunError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(plan.nbthread.max(1))
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
-    rt.block_on(serve(plan))
+    let state = rt.block_on(serve(plan))?;
+    Ok(Running { rt, state })
 }
 
-async fn serve(plan: Plan) -> Result<(), RunError> {
+async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
     let backends: Vec<(Arc<BackendState>, Arc<Pools>)> = plan
         .backends
         .iter()
@@ -72,8 +130,11 @@ async fn serve(plan: Plan) -> Result<(), RunError> {
     // Bind everything first: fail before serving anything. Limits: the global maxconn, the
     // frontend's (shared by all its listeners), and a bind line's own.
     let mut listeners = Vec::new();
+    let mut frontends = Vec::new();
     for fe in plan.frontends {
         let fe = Arc::new(fe);
+        let counters = Arc::new(Counters::default());
+        frontends.push((Arc::clone(&fe), Arc::clone(&counters)));
         let fe_limit = fe.maxconn.map(|m| Arc::new(Semaphore::new(m as usize)));
         for l in &fe.listeners {
             let socket = bind(l).map_err(|error| RunError::Bind {
@@ -89,7 +150,7 @@ async fn serve(plan: Plan) -> Result<(), RunError> {
             .into_iter()
             .flatten()
             .collect();
-            listeners.push((Arc::clone(&fe), socket, limits));
+            listeners.push((Arc::clone(&fe), Arc::clone(&counters), socket, limits));
         }
     }
     for (b, _) in &backends {
@@ -107,12 +168,14 @@ async fn serve(plan: Plan) -> Result<(), RunError> {
             }
         }
     }
-    for (fe, socket, limits) in listeners {
+    for (fe, counters, socket, limits) in listeners {
         let backend = fe.backend.and_then(|i| backends.get(i).cloned());
-        tokio::spawn(accept_loop(fe, socket, backend, limits));
+        tokio::spawn(accept_loop(fe, counters, socket, backend, limits));
     }
-    wait_for_stop().await;
-    Ok(())
+    Ok(Arc::new(State {
+        frontends,
+        backends: backends.into_iter().map(|(b, _)| b).collect(),
+    }))
 }
 
 fn bind(l: &Listener) -> std::io::Result<TcpListener> {
@@ -135,11 +198,16 @@ fn bind(l: &Listener) -> std::io::Result<TcpListener> {
 
 async fn accept_loop(
     fe: Arc<Frontend>,
+    counters: Arc<Counters>,
     listener: TcpListener,
     backend: Option<(Arc<BackendState>, Arc<Pools>)>,
     limits: Vec<Arc<Semaphore>>,
 ) {
-    let http = Arc::new(HttpFrontend::new(Arc::clone(&fe), backend.clone()));
+    let http = Arc::new(HttpFrontend::new(
+        Arc::clone(&fe),
+        backend.clone(),
+        Arc::clone(&counters),
+    ));
     loop {
         // At a limit, accepting pauses until a connection ends. The slot is not held while
         // idle in accept: a listener waiting for clients must not starve another listener of
@@ -165,10 +233,12 @@ async fn accept_loop(
         let fe = Arc::clone(&fe);
         let http = Arc::clone(&http);
         let backend = backend.as_ref().map(|(b, _)| Arc::clone(b));
+        let counters = Arc::clone(&counters);
         tokio::spawn(async move {
             let _permits = permits;
+            let _session = counters.session();
             match fe.mode {
-                Mode::Tcp => tcp::serve(stream, peer, local, &fe, backend).await,
+                Mode::Tcp => tcp::serve(stream, peer, local, &fe, backend, &counters).await,
                 Mode::Http => crate::proxy::http::serve(stream, peer, local, http).await,
             }
         });
