@@ -121,6 +121,8 @@ impl Pools {
 #[derive(Default)]
 pub struct Session {
     answered: AtomicBool,
+    /// Bytes arrived since the last request was read whole: a request is under way.
+    partial: AtomicBool,
     private: Mutex<Vec<(usize, Pooled)>>,
 }
 
@@ -190,7 +192,13 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
         let fe = Arc::clone(&fe2);
         let session = Arc::clone(&session2);
         let first = !session.answered.swap(true, Ordering::Relaxed);
-        async move { Ok::<_, Infallible>(handle(req, &fe, &session, first, peer, local).await) }
+        session.partial.store(false, Ordering::Relaxed);
+        async move {
+            let resp = handle(req, &fe, &session, first, peer, local).await;
+            // The request's body was read meanwhile: those bytes were not a next request.
+            session.partial.store(false, Ordering::Relaxed);
+            Ok::<_, Infallible>(resp)
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -203,20 +211,22 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     if let Some(t) = header_timeout {
         builder.header_read_timeout(t);
     }
-    let (io, write) = ClientIo::new(client, Arc::clone(&fe.counters));
+    let (io, write) = ClientIo::new(client, Arc::clone(&fe.counters), Arc::clone(&session));
     let result = builder
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades()
         .await;
-    // A request that could not be read counts as a request error (`ereq`).
-    let answered = session.answered.load(Ordering::Relaxed);
+    // A request that could not be read counts as a request error (`ereq`). A connection that
+    // never had a request, or got part of the next one, is answered 408 on a timeout.
+    let answered =
+        session.answered.load(Ordering::Relaxed) && !session.partial.load(Ordering::Relaxed);
     if let Err(e) = &result {
         if e.is_parse() || e.is_parse_too_large() || (e.is_timeout() && !answered) {
             fe.counters.failed_request();
         }
     }
-    // No request arrived whole in time on this connection: HAProxy answers 408 (an idle
-    // kept-alive connection, which already had its answers, is closed silently instead).
+    // No request arrived whole in time: HAProxy answers 408 (an idle kept-alive connection,
+    // which already had its answers and got nothing more, is closed silently instead).
     if result.is_err_and(|e| e.is_timeout()) && !answered {
         if let Ok(write) = Arc::try_unwrap(write) {
             let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -238,10 +248,15 @@ struct ClientIo {
     write: Arc<Mutex<OwnedWriteHalf>>,
     /// The frontend's `bin`/`bout`.
     counters: Arc<Counters>,
+    session: Arc<Session>,
 }
 
 impl ClientIo {
-    fn new(stream: TcpStream, counters: Arc<Counters>) -> (Self, Arc<Mutex<OwnedWriteHalf>>) {
+    fn new(
+        stream: TcpStream,
+        counters: Arc<Counters>,
+        session: Arc<Session>,
+    ) -> (Self, Arc<Mutex<OwnedWriteHalf>>) {
         let (read, write) = stream.into_split();
         let write = Arc::new(Mutex::new(write));
         (
@@ -249,6 +264,7 @@ impl ClientIo {
                 read,
                 write: Arc::clone(&write),
                 counters,
+                session,
             },
             write,
         )
@@ -263,8 +279,11 @@ impl AsyncRead for ClientIo {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.read).poll_read(cx, buf);
-        self.counters
-            .bytes((buf.filled().len().saturating_sub(before)) as u64, 0);
+        let n = buf.filled().len().saturating_sub(before);
+        if n > 0 {
+            self.counters.bytes(n as u64, 0);
+            self.session.partial.store(true, Ordering::Relaxed);
+        }
         r
     }
 }
