@@ -279,6 +279,9 @@ const OPTIONS: &[OptionName] = &[
     OptionName::Redispatch,
     OptionName::AllBackups,
     OptionName::Httpchk,
+    // HAProxy 2.6 does not read a client again once its request arrived whole, so a close
+    // aborts nothing that rsproxy would carry on (client-abort.scn): same behaviour.
+    OptionName::AbortOnClose,
     // Without a `log` target these only choose a format nobody receives (HAProxy warns
     // "log format ignored" then); `log` itself is refused below, so they have no effect.
     OptionName::Httplog,

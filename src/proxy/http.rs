@@ -204,7 +204,9 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     builder
         .keep_alive(keep_alive)
         // A client that ends its sending side after a request still gets the answer, as
-        // HAProxy (without `option abortonclose`) forwards the request and waits.
+        // HAProxy forwards the request and waits. HAProxy 2.6 does so with `option
+        // abortonclose` too, for a request it received whole (it does not read the client
+        // again until the response): client-abort.scn shows it.
         .half_close(true)
         .auto_date_header(false)
         .timer(TokioTimer::new());
