@@ -597,7 +597,7 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
             body_bytes: count,
             body_encoding: framing.word().to_string(),
         });
-        let _in_flight = health_status.is_none().then(|| InFlight::new(shared));
+        let in_flight = health_status.is_none().then(|| InFlight::new(shared));
         // A protocol upgrade (WebSocket): 101, then every byte is echoed back raw.
         if let (None, Some(proto)) = (health_status, head.all("upgrade").next()) {
             if head.has_token("connection", "upgrade") {
@@ -644,6 +644,9 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
                 (200, body)
             }
         };
+        // Answered from here on: the proxy may send the next request as soon as the answer
+        // arrives, before this thread would get to drop the guard after writing it.
+        drop(in_flight);
         let mut resp = format!(
             "HTTP/1.1 {status} {}\r\nX-Backend: {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n",
             reason(status),
