@@ -373,7 +373,10 @@ impl EchoBackend {
     }
 
     pub fn start(name: &str, mode: BackendMode) -> io::Result<EchoBackend> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+        // A port no other backend or proxy of this process gets, even after this one stops
+        // listening (a stopped backend must refuse connections, not reach another's).
+        let port = listen_port().map_err(io::Error::other)?;
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(BackendShared {
@@ -892,7 +895,8 @@ fn allocate_ports(template: &str) -> Result<BTreeMap<String, u16>, String> {
     Ok(ports)
 }
 
-/// A port for a proxy to listen on that no other scenario of this process was given.
+/// A port for a proxy or an echo backend to listen on that no other of this process was
+/// given.
 ///
 /// Scenarios run in parallel and proxies bind their ports some time after they were chosen.
 /// A port the kernel handed out for `127.0.0.1:0` and that was released again could be handed
