@@ -55,8 +55,40 @@ pub fn run(plan: Plan) -> Result<(), RunError> {
 
 /// A started runtime: its worker threads carry the traffic until this is dropped.
 pub struct Running {
-    rt: tokio::runtime::Runtime,
+    handle: tokio::runtime::Handle,
     pub state: Arc<State>,
+    workers: Workers,
+}
+
+/// What carries the tasks: with one thread, a single-threaded scheduler on a thread of its
+/// own (no work-stealing machinery between a request's tasks, as with HAProxy's one thread);
+/// with more, tokio's work-stealing pool.
+enum Workers {
+    One {
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
+    Pool(Option<tokio::runtime::Runtime>),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        match &mut self.workers {
+            Workers::One { stop, thread } => {
+                if let Some(s) = stop.take() {
+                    let _ = s.send(());
+                }
+                if let Some(t) = thread.take() {
+                    let _ = t.join();
+                }
+            }
+            Workers::Pool(rt) => {
+                if let Some(rt) = rt.take() {
+                    rt.shutdown_background();
+                }
+            }
+        }
+    }
 }
 
 /// What the runtime's tasks share, for the stats and runtime API to read.
@@ -98,20 +130,50 @@ impl State {
 impl Running {
     /// Serves until SIGINT, SIGTERM or SIGUSR1.
     pub fn wait_for_stop(self) {
-        self.rt.block_on(wait_for_stop());
+        self.handle.block_on(wait_for_stop());
     }
 }
 
 /// Binds every listener and starts serving `plan` on a new tokio runtime (`nbthread`
 /// workers); fails before serving anything if an address cannot be bound.
 pub fn start(plan: Plan) -> Result<Running, RunError> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(plan.nbthread.max(1))
+    if plan.nbthread > 1 {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(plan.nbthread)
+            .enable_all()
+            .build()
+            .map_err(RunError::Runtime)?;
+        let state = rt.block_on(serve(plan))?;
+        return Ok(Running {
+            handle: rt.handle().clone(),
+            state,
+            workers: Workers::Pool(Some(rt)),
+        });
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
+    // Binds and spawns; the tasks start once the worker thread drives the runtime.
     let state = rt.block_on(serve(plan))?;
-    Ok(Running { rt, state })
+    let handle = rt.handle().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::Builder::new()
+        .name("rsproxy-worker".into())
+        .spawn(move || {
+            rt.block_on(async {
+                let _ = stopped.await;
+            });
+        })
+        .map_err(RunError::Runtime)?;
+    Ok(Running {
+        handle,
+        state,
+        workers: Workers::One {
+            stop: Some(stop),
+            thread: Some(thread),
+        },
+    })
 }
 
 async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
