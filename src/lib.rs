@@ -5,6 +5,7 @@
 //! the load-balancing algorithms: pure, synchronous, unit-tested.
 #![forbid(unsafe_code)]
 
+pub mod acl;
 pub mod balance;
 pub mod health;
 pub mod plan;

@@ -11,6 +11,7 @@
 //! checked against a whitelist of its fields ([`Refusals::unlisted`]), so a field added to the
 //! IR later is refused until the runtime handles it.
 
+use crate::acl::{Compiler, Cond, Names};
 use rsproxy_parser::ir::haproxy::{
     self as ir, Balance, Host, HttpAction, LogTarget, Mode, OptionArgs, OptionName, ReturnContent,
     ServerPort, TimeoutKind,
@@ -40,10 +41,14 @@ pub struct Frontend {
     pub maxconn: Option<u32>,
     pub timeouts: Timeouts,
     pub rules: Vec<Rule>,
+    pub redirects: Vec<Redirect>,
     pub forwardfor: Option<Forwardfor>,
     pub conn_mode: ConnMode,
-    /// The backend traffic goes to (an unconditional `use_backend`, else `default_backend`,
-    /// else the proxy itself for a `listen`); `None`: HAProxy answers 503.
+    /// `use_backend` rules in order: the first whose condition holds (or that has none)
+    /// chooses the backend.
+    pub switching: Vec<(Option<Cond>, usize)>,
+    /// The backend when no `use_backend` rule chose one (`default_backend`, else the proxy
+    /// itself for a `listen`); `None`: HAProxy answers 503.
     pub backend: Option<usize>,
 }
 
@@ -71,6 +76,7 @@ pub struct Backend {
     pub redispatch: bool,
     pub timeouts: Timeouts,
     pub rules: Vec<Rule>,
+    pub redirects: Vec<Redirect>,
     pub forwardfor: Option<Forwardfor>,
     pub conn_mode: ConnMode,
     /// `http-reuse`: which idle server connections a request may take (default `safe`).
@@ -156,9 +162,27 @@ pub struct Forwardfor {
     pub if_none: bool,
 }
 
-/// `http-request` rules the runtime carries out (without conditions).
+/// An `http-request` rule: its action when its condition holds (or it has none).
 #[derive(Debug, Clone)]
-pub enum Rule {
+pub struct Rule {
+    pub cond: Option<Cond>,
+    pub action: Action,
+}
+
+/// A `redirect` rule.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    pub cond: Option<Cond>,
+    pub kind: ir::RedirectKind,
+    pub target: String,
+    pub code: u16,
+    pub drop_query: bool,
+    pub append_slash: bool,
+}
+
+/// The `http-request` actions the runtime carries out.
+#[derive(Debug, Clone)]
+pub enum Action {
     Return {
         status: u16,
         content_type: Option<hyper::header::HeaderValue>,
@@ -206,16 +230,34 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
         r.refuse(h.name.span, "http-errors");
     }
 
+    // Names the ACLs may refer to (`nbsrv(b)`, `srv_is_up(b/s)`, `fe_conn(f)`), as indices.
+    let backend_index: std::collections::HashMap<String, usize> = config
+        .backends()
+        .enumerate()
+        .map(|(i, p)| (p.name.node.clone(), i))
+        .collect();
+    let frontend_index: std::collections::HashMap<String, usize> = config
+        .frontends()
+        .enumerate()
+        .map(|(i, p)| (p.name.node.clone(), i))
+        .collect();
+    let servers: Vec<Vec<String>> = config
+        .backends()
+        .map(|p| p.servers.iter().map(|s| s.name.node.clone()).collect())
+        .collect();
+    let names = Names {
+        backends: &backend_index,
+        frontends: &frontend_index,
+        servers: &servers,
+    };
     let mut backends: Vec<Arc<Backend>> = Vec::new();
-    let mut backend_index = std::collections::HashMap::new();
     for p in config.backends() {
-        let b = backend(p, &mut r);
-        backend_index.insert(p.name.node.clone(), backends.len());
+        let b = backend(p, &names, &mut r);
         backends.push(Arc::new(b));
     }
     let mut frontends = Vec::new();
     for p in config.frontends() {
-        frontends.push(frontend(p, &backend_index, &mut r));
+        frontends.push(frontend(p, &names, &mut r));
     }
     if !r.found.is_empty() {
         return Err(r.into_diagnostics());
@@ -402,13 +444,48 @@ fn conn_mode(s: &ir::ProxySettings) -> ConnMode {
     }
 }
 
-fn rules(p: &ir::Proxy, r: &mut Refusals) -> Vec<Rule> {
+/// Compiles a condition, refusing what the ACL engine cannot evaluate (at its location).
+fn cond(
+    c: Option<&ir::Condition>,
+    acls: &mut Compiler<'_>,
+    r: &mut Refusals,
+) -> Result<Option<Cond>, ()> {
+    let Some(c) = c else { return Ok(None) };
+    let compiled = acls.cond(c);
+    for refused in acls.refused.drain(..) {
+        r.refuse(refused.span, &refused.what);
+    }
+    compiled.map(Some).ok_or(())
+}
+
+fn redirects(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Redirect> {
     let mut out = Vec::new();
-    for rule in &p.http_request {
-        if let Some(c) = &rule.cond {
-            r.refuse(c.span, "http-request ... if/unless");
+    for rd in &p.redirects {
+        if rd.node.set_cookie.is_some() || rd.node.clear_cookie.is_some() {
+            r.refuse(rd.span, "redirect ... set-cookie/clear-cookie");
             continue;
         }
+        let Ok(c) = cond(rd.node.cond.as_ref(), acls, r) else {
+            continue;
+        };
+        out.push(Redirect {
+            cond: c,
+            kind: rd.node.kind,
+            target: rd.node.target.clone(),
+            code: rd.node.code,
+            drop_query: rd.node.drop_query,
+            append_slash: rd.node.append_slash,
+        });
+    }
+    out
+}
+
+fn rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> {
+    let mut out = Vec::new();
+    for rule in &p.http_request {
+        let Ok(c) = cond(rule.cond.as_ref(), acls, r) else {
+            continue;
+        };
         match &rule.action {
             HttpAction::Return {
                 status,
@@ -438,17 +515,23 @@ fn rules(p: &ir::Proxy, r: &mut Refusals) -> Vec<Rule> {
                         continue;
                     }
                 };
-                out.push(Rule::Return {
-                    status: *status,
-                    content_type,
-                    body,
+                out.push(Rule {
+                    cond: c,
+                    action: Action::Return {
+                        status: *status,
+                        content_type,
+                        body,
+                    },
                 });
             }
             HttpAction::Deny {
                 status,
                 content: None,
-            } => out.push(Rule::Deny {
-                status: status.unwrap_or(403),
+            } => out.push(Rule {
+                cond: c,
+                action: Action::Deny {
+                    status: status.unwrap_or(403),
+                },
             }),
             _ => r.refuse(rule.span, "http-request' action"),
         }
@@ -456,8 +539,12 @@ fn rules(p: &ir::Proxy, r: &mut Refusals) -> Vec<Rule> {
     out
 }
 
-fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
+fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
     settings(p, r);
+    let mut acls = Compiler::new(&p.acls, names);
+    for refused in acls.refused.drain(..) {
+        r.refuse(refused.span, &refused.what);
+    }
     let s = &p.settings;
     let mut servers = Vec::new();
     for srv in &p.servers {
@@ -587,8 +674,14 @@ fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
             .get(&OptionName::Redispatch)
             .is_some_and(|o| o.enabled),
         timeouts: timeouts(s),
+        // A `listen`'s rules run once, on its frontend side.
         rules: if p.kind == ir::ProxyKind::Backend {
-            rules(p, r)
+            rules(p, &mut acls, r)
+        } else {
+            Vec::new()
+        },
+        redirects: if p.kind == ir::ProxyKind::Backend {
+            redirects(p, &mut acls, r)
         } else {
             Vec::new()
         },
@@ -622,13 +715,14 @@ fn assign_ids(servers: &mut [Server], ir_servers: &[ir::Server]) {
     }
 }
 
-fn frontend(
-    p: &ir::Proxy,
-    backends: &std::collections::HashMap<String, usize>,
-    r: &mut Refusals,
-) -> Frontend {
+fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
     if p.kind == ir::ProxyKind::Frontend {
         settings(p, r);
+    }
+    let backends = names.backends;
+    let mut acls = Compiler::new(&p.acls, names);
+    for refused in acls.refused.drain(..) {
+        r.refuse(refused.span, &refused.what);
     }
     r.unlisted(
         p,
@@ -643,6 +737,9 @@ fn frontend(
             "default_backend",
             "use_backends",
             "http_request",
+            "acls",
+            "rejected_acls",
+            "redirects",
             "description",
             "id",
         ],
@@ -698,20 +795,24 @@ fn frontend(
             }
         }
     }
-    let mut target = None;
+    // The rules in HAProxy's order: http-request, then redirect, then use_backend.
+    let rules = rules(p, &mut acls, r);
+    let redirects = redirects(p, &mut acls, r);
+    let mut switching = Vec::new();
     for ub in &p.use_backends {
-        if ub.cond.is_some() {
-            r.refuse(ub.span, "use_backend ... if/unless");
+        let Ok(c) = cond(ub.cond.as_ref(), &mut acls, r) else {
             continue;
-        }
+        };
         match &ub.backend.node {
             ir::BackendRef::Name(n) => {
-                target = target.or_else(|| backends.get(n).copied());
+                if let Some(&b) = backends.get(n) {
+                    switching.push((c, b));
+                }
             }
             ir::BackendRef::Dynamic(_) => r.refuse(ub.span, "use_backend' with a dynamic name"),
         }
     }
-    let target = target
+    let target = None
         .or_else(|| {
             p.default_backend
                 .as_ref()
@@ -729,9 +830,11 @@ fn frontend(
         listeners,
         maxconn: s.maxconn.as_ref().map(|m| m.node),
         timeouts: timeouts(s),
-        rules: rules(p, r),
+        rules,
+        redirects,
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
+        switching,
         backend: target,
     }
 }

@@ -11,8 +11,9 @@
 
 use super::body::{BoxError, IdleTimedOut, IdleTimeout};
 use super::{connect, BackendState, KeyNeed, Slot};
+use crate::acl::{Ctx, HttpCtx, World};
 use crate::balance::Key;
-use crate::plan::{ConnMode, Forwardfor, Frontend, Rule};
+use crate::plan::{Action, ConnMode, Forwardfor, Frontend, Redirect, Rule};
 use crate::stats::Counters;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -24,6 +25,8 @@ use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, UPGRA
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rsproxy_parser::ir::haproxy::HttpReuse;
+use rsproxy_parser::ir::haproxy::RedirectKind;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -144,46 +147,55 @@ impl Session {
     }
 }
 
-/// A frontend as the HTTP path sees it, with what is fixed for all its requests worked out
-/// once: the keep-alive mode of the frontend/backend pair, and which `forwardfor` applies.
-pub struct HttpFrontend {
-    pub plan: Arc<Frontend>,
-    pub backend: Option<(Arc<BackendState>, Arc<Pools>)>,
-    /// The frontend's counters (shared with the runtime's `show stat` view).
-    pub counters: Arc<Counters>,
-    mode: ConnMode,
-    forwardfor: Option<Forwardfor>,
+/// What all frontends share: every backend with its idle server connections, and every
+/// frontend's counters; the live counts ACLs read (`nbsrv()`, `be_conn()`, `fe_conn`).
+pub struct Shared {
+    pub backends: Vec<(Arc<BackendState>, Arc<Pools>)>,
+    pub frontends: Vec<Arc<Counters>>,
 }
 
-impl HttpFrontend {
-    pub fn new(
-        plan: Arc<Frontend>,
-        backend: Option<(Arc<BackendState>, Arc<Pools>)>,
-        counters: Arc<Counters>,
-    ) -> Self {
-        let be = backend.as_ref().map(|(b, _)| &b.plan);
-        // The most closing of the two, as HAProxy combines `httpclose` > `http-server-close`
-        // > `http-keep-alive`; the backend's `forwardfor` over the frontend's.
-        let mode = plan
-            .conn_mode
-            .max(be.map(|b| b.conn_mode).unwrap_or(ConnMode::KeepAlive));
-        let forwardfor = be
-            .and_then(|b| b.forwardfor.clone())
-            .or_else(|| plan.forwardfor.clone());
-        HttpFrontend {
-            plan,
-            backend,
-            counters,
-            mode,
-            forwardfor,
-        }
+impl World for Shared {
+    fn nbsrv(&self, b: usize) -> i64 {
+        self.backends
+            .get(b)
+            .map_or(0, |(b, _)| b.usable_servers() as i64)
     }
+
+    fn srv_is_up(&self, b: usize, s: usize) -> bool {
+        self.backends
+            .get(b)
+            .and_then(|(b, _)| b.servers.get(s))
+            .is_some_and(|s| s.up.load(Ordering::Relaxed))
+    }
+
+    fn be_conn(&self, b: usize) -> i64 {
+        self.backends
+            .get(b)
+            .map_or(0, |(b, _)| i64::from(b.counters.snapshot().scur))
+    }
+
+    fn fe_conn(&self, f: usize) -> i64 {
+        self.frontends
+            .get(f)
+            .map_or(0, |c| i64::from(c.snapshot().scur))
+    }
+}
+
+/// A frontend as the HTTP path sees it.
+pub struct HttpFrontend {
+    pub plan: Arc<Frontend>,
+    /// Its position among the frontends (for `fe_conn`).
+    pub index: usize,
+    pub shared: Arc<Shared>,
+    /// The frontend's counters (shared with the runtime's `show stat` view).
+    pub counters: Arc<Counters>,
 }
 
 /// Serves one client connection until it closes.
 pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: Arc<HttpFrontend>) {
     let _ = client.set_nodelay(true);
-    let keep_alive = fe.mode != ConnMode::Close;
+    // A backend in `httpclose` mode closes after its response (`Connection: close`).
+    let keep_alive = fe.plan.conn_mode != ConnMode::Close;
     let header_timeout = fe.plan.timeouts.http_request.or(fe.plan.timeouts.client);
     let session = Arc::new(Session::default());
     let fe2 = Arc::clone(&fe);
@@ -324,23 +336,86 @@ async fn handle(
     local: SocketAddr,
 ) -> Response<Body> {
     fe.counters.request();
-    let resp = match apply_rules(&fe.plan.rules, &fe.counters) {
-        Some(r) => r,
-        None => match &fe.backend {
-            None => error_page(StatusCode::SERVICE_UNAVAILABLE),
-            Some((backend, pools)) => {
-                backend.counters.request();
-                let resp = to_backend(req, fe, backend, pools, session, first, peer, local).await;
-                backend.counters.response(resp.status().as_u16());
-                resp
-            }
-        },
-    };
+    let resp = route(req, fe, session, first, peer, local).await;
     fe.counters.response(resp.status().as_u16());
     resp
 }
 
-/// The request's way through its backend: the backend's rules, a server slot, the server.
+/// The request as ACLs see it: the target as received.
+fn target(req: &Request<Incoming>) -> Cow<'_, str> {
+    let uri = req.uri();
+    if uri.scheme().is_some() {
+        Cow::Owned(uri.to_string())
+    } else {
+        Cow::Borrowed(uri.path_and_query().map_or("/", |p| p.as_str()))
+    }
+}
+
+/// The frontend's rules, redirects and `use_backend` choice, then the backend's.
+async fn route(
+    req: Request<Incoming>,
+    fe: &HttpFrontend,
+    session: &Session,
+    first: bool,
+    peer: SocketAddr,
+    local: SocketAddr,
+) -> Response<Body> {
+    let plan = &fe.plan;
+    let chosen = {
+        let target = target(&req);
+        let version: &[u8] = if req.version() == hyper::Version::HTTP_10 {
+            b"1.0"
+        } else {
+            b"1.1"
+        };
+        let mut ctx = Ctx {
+            http: Some(HttpCtx {
+                method: req.method().as_str().as_bytes(),
+                target: target.as_bytes(),
+                version,
+                headers: req.headers(),
+            }),
+            src: peer,
+            dst: local,
+            frontend: fe.index,
+            backend: None,
+            world: &*fe.shared,
+        };
+        if let Some(r) = apply_rules(&plan.rules, &fe.counters, &ctx) {
+            return r;
+        }
+        if let Some(r) = apply_redirects(&plan.redirects, &ctx) {
+            return r;
+        }
+        let chosen = plan
+            .switching
+            .iter()
+            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&ctx)))
+            .map(|(_, b)| *b)
+            .or(plan.backend);
+        let Some((backend, _)) = chosen.and_then(|b| fe.shared.backends.get(b)) else {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE);
+        };
+        ctx.backend = chosen;
+        backend.counters.request();
+        let early = apply_rules(&backend.plan.rules, &backend.counters, &ctx)
+            .or_else(|| apply_redirects(&backend.plan.redirects, &ctx));
+        if let Some(r) = early {
+            backend.counters.response(r.status().as_u16());
+            return r;
+        }
+        chosen
+    };
+    let Some((backend, pools)) = chosen.and_then(|b| fe.shared.backends.get(b)) else {
+        return error_page(StatusCode::SERVICE_UNAVAILABLE);
+    };
+    let resp = to_backend(req, fe, backend, pools, session, first, peer, local).await;
+    backend.counters.response(resp.status().as_u16());
+    resp
+}
+
+/// The request's way through its backend once its rules let it pass: a server slot, the
+/// server.
 #[allow(clippy::too_many_arguments)]
 async fn to_backend(
     req: Request<Incoming>,
@@ -352,10 +427,14 @@ async fn to_backend(
     peer: SocketAddr,
     local: SocketAddr,
 ) -> Response<Body> {
-    if let Some(r) = apply_rules(&backend.plan.rules, &backend.counters) {
-        return r;
-    }
-    let mode = fe.mode;
+    // The most closing of the two, as HAProxy combines `httpclose` > `http-server-close` >
+    // `http-keep-alive`; the backend's `forwardfor` over the frontend's.
+    let mode = fe.plan.conn_mode.max(backend.plan.conn_mode);
+    let forwardfor = backend
+        .plan
+        .forwardfor
+        .as_ref()
+        .or(fe.plan.forwardfor.as_ref());
     // A protocol upgrade (WebSocket): once the server agrees (101), the connection becomes a
     // tunnel.
     let mut req = req;
@@ -387,7 +466,7 @@ async fn to_backend(
     let req = outgoing_request(
         req,
         peer,
-        fe.forwardfor.as_ref(),
+        forwardfor,
         mode,
         fe.plan.timeouts.client,
         upgrade.is_some(),
@@ -412,11 +491,14 @@ async fn to_backend(
     }
 }
 
-/// The first rule's answer, if any; a `deny` counts in `counters` (`dreq`).
-fn apply_rules(rules: &[Rule], counters: &Counters) -> Option<Response<Body>> {
-    let rule = rules.first()?;
-    Some(match rule {
-        Rule::Return {
+/// The answer of the first rule whose condition holds, if any; a `deny` counts in `counters`
+/// (`dreq`).
+fn apply_rules(rules: &[Rule], counters: &Counters, ctx: &Ctx<'_>) -> Option<Response<Body>> {
+    let rule = rules
+        .iter()
+        .find(|r| r.cond.as_ref().is_none_or(|c| c.eval(ctx)))?;
+    Some(match &rule.action {
+        Action::Return {
             status,
             content_type,
             body,
@@ -430,11 +512,84 @@ fn apply_rules(rules: &[Rule], counters: &Counters) -> Option<Response<Body>> {
             }
             r
         }
-        Rule::Deny { status } => {
+        Action::Deny { status } => {
             counters.denied();
             error_page(StatusCode::from_u16(*status).unwrap_or(StatusCode::FORBIDDEN))
         }
     })
+}
+
+/// The answer of the first `redirect` whose condition holds, if any.
+fn apply_redirects(rules: &[Redirect], ctx: &Ctx<'_>) -> Option<Response<Body>> {
+    let rd = rules
+        .iter()
+        .find(|r| r.cond.as_ref().is_none_or(|c| c.eval(ctx)))?;
+    let http = ctx.http.as_ref()?;
+    let target = http.target;
+    // The path and query of the request, as the redirect carries them on.
+    let (path, query) = match target.iter().position(|&b| b == b'?') {
+        Some(q) => (&target[..q], &target[q..]),
+        None => (target, &b""[..]),
+    };
+    let mut loc: Vec<u8> = Vec::new();
+    match rd.kind {
+        RedirectKind::Location => loc.extend_from_slice(rd.target.as_bytes()),
+        RedirectKind::Prefix | RedirectKind::Scheme => {
+            if rd.kind == RedirectKind::Scheme {
+                loc.extend_from_slice(rd.target.as_bytes());
+                loc.extend_from_slice(b"://");
+                if let Some(host) = http.headers.get(hyper::header::HOST) {
+                    loc.extend_from_slice(host.as_bytes());
+                }
+            } else if rd.target != "/" {
+                // `prefix /` keeps the path as it is.
+                loc.extend_from_slice(rd.target.as_bytes());
+            }
+            loc.extend_from_slice(path);
+            if rd.append_slash && !path.ends_with(b"/") {
+                loc.push(b'/');
+            }
+            if !rd.drop_query {
+                loc.extend_from_slice(query);
+            }
+        }
+    }
+    let location = HeaderValue::from_bytes(&loc).ok()?;
+    // HAProxy's fields, in its order.
+    let mut r = Response::new(ZeroLength.boxed());
+    *r.status_mut() = StatusCode::from_u16(rd.code).unwrap_or(StatusCode::FOUND);
+    let h = r.headers_mut();
+    h.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    h.insert(hyper::header::LOCATION, location);
+    // Temporary redirects must not be cached; permanent ones (301, 308) may be.
+    if matches!(rd.code, 302 | 303 | 307) {
+        h.insert(
+            hyper::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+    }
+    Some(r)
+}
+
+/// An empty body that says so through its length rather than by being over: hyper then
+/// writes the `content-length: 0` field where the response has it (for an ended body it
+/// would drop it and add its own last, out of HAProxy's order).
+struct ZeroLength;
+
+impl hyper::body::Body for ZeroLength {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, BoxError>>> {
+        Poll::Ready(None)
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(0)
+    }
 }
 
 /// The request as the server gets it, as HAProxy 2.6 sends it: `close`/`keep-alive` tokens

@@ -161,6 +161,23 @@ impl BackendState {
         self.servers.get(i).map_or(&NONE, |s| &s.counters)
     }
 
+    /// Usable servers, as HAProxy's `nbsrv()` counts them: the active ones if any is up,
+    /// else the backups in use (all of them with `option allbackups`, else the first).
+    pub fn usable_servers(&self) -> usize {
+        let usable = |backup: bool| {
+            (0..self.servers.len())
+                .filter(|&i| {
+                    self.usable(i) && self.plan.servers.get(i).is_some_and(|s| s.backup == backup)
+                })
+                .count()
+        };
+        match usable(false) {
+            0 if self.plan.allbackups => usable(true),
+            0 => usable(true).min(1),
+            n => n,
+        }
+    }
+
     /// This backend's lines of `show stat`: each server, then the backend's total.
     pub fn stat_rows(&self, now: u64) -> Vec<StatRow> {
         let g = self.lock();

@@ -8,7 +8,7 @@
 //! limit, accepting pauses (no busy loop) until a connection ends.
 
 use crate::plan::{Frontend, Listener, Plan};
-use crate::proxy::http::{HttpFrontend, Pools};
+use crate::proxy::http::{HttpFrontend, Pools, Shared};
 use crate::proxy::{tcp, BackendState};
 use crate::stats::{Counters, RowKind, StatRow};
 use rsproxy_parser::ir::haproxy::Mode;
@@ -193,7 +193,7 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
     // frontend's (shared by all its listeners), and a bind line's own.
     let mut listeners = Vec::new();
     let mut frontends = Vec::new();
-    for fe in plan.frontends {
+    for (index, fe) in plan.frontends.into_iter().enumerate() {
         let fe = Arc::new(fe);
         let counters = Arc::new(Counters::default());
         frontends.push((Arc::clone(&fe), Arc::clone(&counters)));
@@ -212,7 +212,13 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
             .into_iter()
             .flatten()
             .collect();
-            listeners.push((Arc::clone(&fe), Arc::clone(&counters), socket, limits));
+            listeners.push((
+                Arc::clone(&fe),
+                index,
+                Arc::clone(&counters),
+                socket,
+                limits,
+            ));
         }
     }
     for (b, _) in &backends {
@@ -230,13 +236,22 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
             }
         }
     }
-    for (fe, counters, socket, limits) in listeners {
-        let backend = fe.backend.and_then(|i| backends.get(i).cloned());
-        tokio::spawn(accept_loop(fe, counters, socket, backend, limits));
+    let shared = Arc::new(Shared {
+        backends,
+        frontends: frontends.iter().map(|(_, c)| Arc::clone(c)).collect(),
+    });
+    for (fe, index, counters, socket, limits) in listeners {
+        let http = Arc::new(HttpFrontend {
+            plan: fe,
+            index,
+            shared: Arc::clone(&shared),
+            counters,
+        });
+        tokio::spawn(accept_loop(http, socket, limits));
     }
     Ok(Arc::new(State {
         frontends,
-        backends: backends.into_iter().map(|(b, _)| b).collect(),
+        backends: shared.backends.iter().map(|(b, _)| Arc::clone(b)).collect(),
     }))
 }
 
@@ -258,18 +273,7 @@ fn bind(l: &Listener) -> std::io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-async fn accept_loop(
-    fe: Arc<Frontend>,
-    counters: Arc<Counters>,
-    listener: TcpListener,
-    backend: Option<(Arc<BackendState>, Arc<Pools>)>,
-    limits: Vec<Arc<Semaphore>>,
-) {
-    let http = Arc::new(HttpFrontend::new(
-        Arc::clone(&fe),
-        backend.clone(),
-        Arc::clone(&counters),
-    ));
+async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<Arc<Semaphore>>) {
     loop {
         // At a limit, accepting pauses until a connection ends. The slot is not held while
         // idle in accept: a listener waiting for clients must not starve another listener of
@@ -293,18 +297,44 @@ async fn accept_loop(
         }
         let local = stream.local_addr().unwrap_or(peer);
         let fe = Arc::clone(&fe);
-        let http = Arc::clone(&http);
-        let backend = backend.as_ref().map(|(b, _)| Arc::clone(b));
-        let counters = Arc::clone(&counters);
         tokio::spawn(async move {
             let _permits = permits;
+            let counters = Arc::clone(&fe.counters);
             let _session = counters.session();
-            match fe.mode {
-                Mode::Tcp => tcp::serve(stream, peer, local, &fe, backend, &counters).await,
-                Mode::Http => crate::proxy::http::serve(stream, peer, local, http).await,
+            match fe.plan.mode {
+                Mode::Tcp => {
+                    let backend = tcp_backend(&fe, peer, local);
+                    tcp::serve(stream, peer, local, &fe.plan, backend, &counters).await
+                }
+                Mode::Http => crate::proxy::http::serve(stream, peer, local, fe).await,
             }
         });
     }
+}
+
+/// The backend of a `mode tcp` connection: the first `use_backend` whose condition holds on
+/// the connection's addresses (HTTP fetches yield nothing here), else the default.
+fn tcp_backend(
+    fe: &HttpFrontend,
+    peer: SocketAddr,
+    local: SocketAddr,
+) -> Option<Arc<BackendState>> {
+    let ctx = crate::acl::Ctx {
+        http: None,
+        src: peer,
+        dst: local,
+        frontend: fe.index,
+        backend: None,
+        world: &*fe.shared,
+    };
+    fe.plan
+        .switching
+        .iter()
+        .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&ctx)))
+        .map(|(_, b)| *b)
+        .or(fe.plan.backend)
+        .and_then(|b| fe.shared.backends.get(b))
+        .map(|(b, _)| Arc::clone(b))
 }
 
 async fn wait_for_stop() {
