@@ -301,6 +301,10 @@ struct Behaviour {
     health: Option<(String, u16)>,
     /// Answer with this many bytes `y` instead of the echo text; chunked if `true`.
     respond: Option<(u64, bool)>,
+    /// `Set-Cookie` fields added to every (non health-check) answer.
+    set_cookies: Vec<String>,
+    /// Other fields (`Name: value`) added to every (non health-check) answer.
+    headers: Vec<String>,
 }
 
 struct BackendShared {
@@ -478,6 +482,13 @@ impl EchoBackend {
     /// with Content-Length, or chunked (64 KiB chunks) if `chunked`.
     pub fn set_respond(&self, n: u64, chunked: bool) {
         lock(&self.shared.behaviour).respond = Some((n, chunked));
+    }
+
+    /// Adds `Set-Cookie: COOKIE` to every (non health-check) answer.
+    pub fn add_set_cookie(&self, cookie: &str) {
+        lock(&self.shared.behaviour)
+            .set_cookies
+            .push(cookie.to_string());
     }
 
     /// Answers requests for `path` with `status` and a short body, as a health check.
@@ -660,6 +671,12 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
             let n = *number
                 .get_or_insert_with(|| shared.connections.fetch_add(1, Ordering::SeqCst) + 1);
             resp.push_str(&format!("X-Connection: {n}\r\n"));
+            for c in &behaviour.set_cookies {
+                resp.push_str(&format!("Set-Cookie: {c}\r\n"));
+            }
+            for h in &behaviour.headers {
+                resp.push_str(&format!("{h}\r\n"));
+            }
         }
         if !keep_alive {
             resp.push_str("Connection: close\r\n");
@@ -1121,6 +1138,8 @@ pub struct BackendSpec {
     pub health: Option<(String, u16)>,
     pub respond: Option<(u64, bool)>,
     pub blackhole: bool,
+    pub set_cookies: Vec<String>,
+    pub headers: Vec<String>,
 }
 
 /// One action of a scenario's `--- steps`.
@@ -1412,6 +1431,8 @@ fn parse_backend(w: &[Vec<u8>]) -> Result<BackendSpec, String> {
         health: None,
         respond: None,
         blackhole: false,
+        set_cookies: Vec::new(),
+        headers: Vec::new(),
     };
     for opt in &w[3..] {
         let opt = text(opt);
@@ -1419,6 +1440,8 @@ fn parse_backend(w: &[Vec<u8>]) -> Result<BackendSpec, String> {
             None if opt == "down" => b.down = true,
             None if opt == "blackhole" => b.blackhole = true,
             None if opt == "close-mid-response" => b.close_mid_response = true,
+            Some(("set-cookie", v)) => b.set_cookies.push(v.to_string()),
+            Some(("header", v)) if v.contains(':') => b.headers.push(v.to_string()),
             Some(("respond", v)) => {
                 b.respond = Some((v.parse().map_err(|_| format!("bad {opt}"))?, false))
             }
@@ -1784,6 +1807,12 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
         b.set_close_mid_response(spec.close_mid_response);
         if let Some((n, chunked)) = spec.respond {
             b.set_respond(n, chunked);
+        }
+        for c in &spec.set_cookies {
+            b.add_set_cookie(c);
+        }
+        for h in &spec.headers {
+            lock(&b.shared.behaviour).headers.push(h.clone());
         }
         if let Some((path, status)) = &spec.health {
             b.set_health(path, *status);

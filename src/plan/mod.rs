@@ -81,6 +81,22 @@ pub struct Backend {
     pub conn_mode: ConnMode,
     /// `http-reuse`: which idle server connections a request may take (default `safe`).
     pub reuse: ir::HttpReuse,
+    /// `cookie`: persistence by cookie.
+    pub cookie: Option<CookiePlan>,
+}
+
+/// A backend's `cookie` line.
+#[derive(Debug, Clone)]
+pub struct CookiePlan {
+    pub name: String,
+    pub mode: ir::CookieMode,
+    pub indirect: bool,
+    pub nocache: bool,
+    pub postonly: bool,
+    pub preserve: bool,
+    /// What follows `NAME=value` in an inserted cookie: `; path=/`, domains, `HttpOnly`,
+    /// `Secure`, attributes, in HAProxy's order.
+    pub suffix: String,
 }
 
 #[derive(Debug, Clone)]
@@ -94,6 +110,8 @@ pub struct Server {
     pub backup: bool,
     pub disabled: bool,
     pub check: Option<Check>,
+    /// `cookie`: the value of the backend's persistence cookie that designates it.
+    pub cookie: Option<String>,
     /// `maxconn`: requests (connections in TCP) served at once; more wait in a queue.
     pub maxconn: Option<u32>,
     /// `maxqueue`: requests waiting in this server's own queue at most.
@@ -356,6 +374,7 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             "http_reuse",
             "logs",
             "no_log",
+            "cookie",
         ],
         "",
         p.span,
@@ -431,6 +450,43 @@ fn forwardfor(s: &ir::ProxySettings, r: &mut Refusals) -> Option<Forwardfor> {
             None
         }
     }
+}
+
+fn cookie_plan(s: &ir::ProxySettings, r: &mut Refusals) -> Option<CookiePlan> {
+    let c = s.cookie.as_ref()?;
+    let ck = &c.node;
+    if ck.maxidle.is_some() || ck.maxlife.is_some() {
+        r.refuse(c.span, "cookie ... maxidle/maxlife");
+        return None;
+    }
+    if ck.dynamic {
+        r.refuse(c.span, "cookie ... dynamic");
+        return None;
+    }
+    let mut suffix = String::from("; path=/");
+    for d in &ck.domains {
+        suffix.push_str("; domain=");
+        suffix.push_str(d);
+    }
+    if ck.httponly {
+        suffix.push_str("; HttpOnly");
+    }
+    if ck.secure {
+        suffix.push_str("; Secure");
+    }
+    for a in &ck.attrs {
+        suffix.push_str("; ");
+        suffix.push_str(a);
+    }
+    Some(CookiePlan {
+        name: ck.name.clone(),
+        mode: ck.mode,
+        indirect: ck.indirect,
+        nocache: ck.nocache,
+        postonly: ck.postonly,
+        preserve: ck.preserve,
+        suffix,
+    })
 }
 
 fn conn_mode(s: &ir::ProxySettings) -> ConnMode {
@@ -565,6 +621,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
                 "id",
                 "maxconn",
                 "maxqueue",
+                "cookie",
             ],
             "server ",
             srv.span,
@@ -637,6 +694,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
             disabled: o.disabled.unwrap_or(false),
             check,
             // 0 means no limit, for both.
+            cookie: o.cookie.clone(),
             maxconn: o.maxconn.filter(|&m| m > 0),
             maxqueue: o.maxqueue.filter(|&m| m > 0),
         });
@@ -687,6 +745,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
         },
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
+        cookie: cookie_plan(s, r),
         reuse: s
             .http_reuse
             .as_ref()
@@ -974,15 +1033,15 @@ mod tests {
     #[test]
     fn refusals_are_located_and_deduplicated() {
         let err = plan(&format!(
-            "{BASE}  timeout tarpit 1m\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  cookie S insert\n  \
-             server a 127.0.0.1:81 cookie a\nbackend c\n  server z 127.0.0.1:82 minconn 10\n"
+            "{BASE}  timeout tarpit 1m\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  cookie S insert maxidle 1h\n  \
+             server a 127.0.0.1:81 slowstart 10s\nbackend c\n  server z 127.0.0.1:82 minconn 10\n"
         ))
         .unwrap_err();
         let lines: Vec<u32> = err.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [6, 11, 12, 14], "{err:?}");
         assert!(err[0].1.starts_with("'timeout tarpit' is not carried out"));
-        assert!(err[1].1.starts_with("'cookie'"));
-        assert!(err[2].1.starts_with("'server cookie'"));
+        assert!(err[1].1.starts_with("'cookie ... maxidle/maxlife'"));
+        assert!(err[2].1.starts_with("'server slowstart'"));
         assert!(err[3].1.starts_with("'server minconn'"));
     }
 

@@ -459,11 +459,21 @@ async fn to_backend(
             .map(|v| Key::Header(v.as_bytes()))
             .unwrap_or(Key::None),
     };
+    // A persistence cookie designating a usable server sends the request there.
+    let ck = backend.plan.cookie.as_ref();
+    let designated = ck
+        .and_then(|ck| super::cookie::designated(ck, &backend.plan.servers, req.headers()))
+        .filter(|&i| backend.is_up(i));
+    let post = req.method() == hyper::Method::POST;
     // No server, a full queue, `timeout queue`: HAProxy's 503 for all three.
-    let Ok(slot) = backend.acquire(key, None).await else {
+    let slot = match designated {
+        Some(i) => backend.acquire_server(i).await,
+        None => backend.acquire(key, None).await,
+    };
+    let Ok(slot) = slot else {
         return error_page(StatusCode::SERVICE_UNAVAILABLE);
     };
-    let req = outgoing_request(
+    let mut req = outgoing_request(
         req,
         peer,
         forwardfor,
@@ -471,6 +481,9 @@ async fn to_backend(
         fe.plan.timeouts.client,
         upgrade.is_some(),
     );
+    if let Some(ck) = ck {
+        super::cookie::strip_request(ck, req.headers_mut());
+    }
     let reuse = Reuse {
         pools,
         session,
@@ -478,9 +491,14 @@ async fn to_backend(
     };
     match forward(req, backend, reuse, slot, local, mode, upgrade).await {
         // The tunnel keeps the server's Connection and Upgrade fields, as HAProxy does.
-        Ok(resp) if resp.status() == StatusCode::SWITCHING_PROTOCOLS => resp,
-        Ok(mut resp) => {
+        Ok((resp, _)) if resp.status() == StatusCode::SWITCHING_PROTOCOLS => resp,
+        Ok((mut resp, server)) => {
             clean_connection(resp.headers_mut());
+            if let (Some(ck), Some(s)) = (ck, backend.plan.servers.get(server)) {
+                let had_valid = designated == Some(server);
+                let status = resp.status().as_u16();
+                super::cookie::response(ck, s, had_valid, post, status, resp.headers_mut());
+            }
             if mode == ConnMode::Close {
                 resp.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
@@ -675,31 +693,7 @@ fn clean_connection(h: &mut hyper::HeaderMap) {
     if !changed {
         return;
     }
-    if new.iter().all(Option::is_some) {
-        if let hyper::header::Entry::Occupied(mut e) = h.entry(CONNECTION) {
-            for (slot, v) in e.iter_mut().zip(new.into_iter().flatten()) {
-                *slot = v;
-            }
-        }
-        return;
-    }
-    // A value goes away: rebuild the map, since removing from it in place would move its
-    // last field into the gap and change the order the server sees.
-    let mut values = new.into_iter().flatten();
-    let mut name = None;
-    for (n, v) in std::mem::take(h) {
-        if let Some(n) = n {
-            name = Some(n);
-        }
-        let Some(n) = &name else { continue };
-        if n == CONNECTION {
-            if let Some(v) = values.next() {
-                h.append(n.clone(), v);
-            }
-        } else {
-            h.append(n.clone(), v);
-        }
-    }
+    super::cookie::replace_values(h, &CONNECTION, new);
 }
 
 /// Where a request finds an idle server connection, and where its connection goes after.
@@ -774,7 +768,7 @@ async fn forward(
     local: SocketAddr,
     mode: ConnMode,
     upgrade: Option<Upgrade>,
-) -> Result<Response<Body>, Failed> {
+) -> Result<(Response<Body>, usize), Failed> {
     // Retries that redispatch pick again without a key (HAProxy too falls back then).
     let key = Key::None;
     let server_timeout = backend.plan.timeouts.server;
@@ -836,7 +830,7 @@ async fn forward(
         let to_client = super::tcp::Idle::new(to_client, t.server_fin);
         tokio::spawn(tunnel(up.client, server, to_server, to_client, slot));
         let (parts, _) = resp.into_parts();
-        return Ok(Response::from_parts(parts, empty()));
+        return Ok((Response::from_parts(parts, empty()), picked));
     }
     if mode == ConnMode::KeepAlive {
         conn.uses += 1;
@@ -850,8 +844,9 @@ async fn forward(
         .timeouts
         .server
         .filter(|_| !body.is_end_stream());
+    let server = slot.server();
     let body = IdleTimeout::maybe(body, idle).holding(slot).boxed();
-    Ok(Response::from_parts(parts, body))
+    Ok((Response::from_parts(parts, body), server))
 }
 
 /// A new connection to the slot's server (with HAProxy's retries), HTTP/1.1 handshake done.

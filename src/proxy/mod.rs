@@ -6,6 +6,7 @@
 //! short mutex taken once per pick.
 
 pub mod body;
+pub mod cookie;
 pub mod http;
 pub mod tcp;
 
@@ -257,6 +258,22 @@ impl BackendState {
         key: Key<'_>,
         exclude: Option<usize>,
     ) -> Result<Slot, SlotError> {
+        self.acquire_on(key, exclude, None).await
+    }
+
+    /// A slot on server `i`, for a request that persistence sends there (a cookie): no
+    /// balancing; it waits in the server's own queue if the server is full, and goes back to
+    /// the balancer if the server goes down meanwhile.
+    pub async fn acquire_server(self: &Arc<Self>, i: usize) -> Result<Slot, SlotError> {
+        self.acquire_on(Key::None, None, Some(i)).await
+    }
+
+    async fn acquire_on(
+        self: &Arc<Self>,
+        key: Key<'_>,
+        exclude: Option<usize>,
+        mut forced: Option<usize>,
+    ) -> Result<Slot, SlotError> {
         loop {
             let mut waiting = {
                 let mut g = self.lock();
@@ -266,10 +283,14 @@ impl BackendState {
                     queues,
                 } = &mut *g;
                 self.fill_candidates(candidates, queues, exclude);
-                let pick = balancer.pick(candidates, key).or_else(|| {
-                    exclude
-                        .filter(|&i| candidates.get(i).is_some_and(|c| !c.full) && self.usable(i))
-                });
+                let pick = match forced {
+                    Some(i) => Some(i),
+                    None => balancer.pick(candidates, key).or_else(|| {
+                        exclude.filter(|&i| {
+                            candidates.get(i).is_some_and(|c| !c.full) && self.usable(i)
+                        })
+                    }),
+                };
                 match pick {
                     Some(i) if !candidates.get(i).is_some_and(|c| c.full) => {
                         return Ok(self.take_slot(i));
@@ -306,7 +327,10 @@ impl BackendState {
             };
             match granted {
                 Some(Ok(Grant::Server(i))) => return Ok(Slot::new(Arc::clone(self), i)),
-                Some(Ok(Grant::Repick)) => continue,
+                Some(Ok(Grant::Repick)) => {
+                    forced = None;
+                    continue;
+                }
                 // The sender went away without a word: cannot happen while the backend
                 // lives; pick again rather than wait forever.
                 Some(Err(_)) => continue,
@@ -345,6 +369,14 @@ impl BackendState {
                 .servers
                 .get(i)
                 .is_some_and(|s| !s.disabled && s.weight > 0)
+    }
+
+    /// UP and not in maintenance (a cookie may still send requests to a server of weight 0).
+    pub fn is_up(&self, i: usize) -> bool {
+        self.servers
+            .get(i)
+            .is_some_and(|s| s.up.load(Ordering::Relaxed))
+            && self.plan.servers.get(i).is_some_and(|s| !s.disabled)
     }
 
     /// Whether server `i` can take one more request now (its queue served first).
