@@ -177,7 +177,7 @@ fn unsupported_settings_refuse_to_start_with_their_lines() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     for (line, what) in [
-        (51, "cookie"),
+        (9, "pidfile"),
         (14, "tune.*"),
         (37, "bind ssl"),
         (15, "stats socket"),
@@ -188,7 +188,7 @@ fn unsupported_settings_refuse_to_start_with_their_lines() {
         assert!(err.contains(&want), "missing {want:?} in:\n{err}");
     }
     // Each refused line once (inherited settings too: see the plan's unit tests).
-    assert_eq!(err.matches("'cookie'").count(), 1, "{err}");
+    assert_eq!(err.matches("'bind ssl'").count(), 1, "{err}");
 }
 
 /// description: a frontend's `maxconn` is shared by all its binds: with `maxconn 1`, a

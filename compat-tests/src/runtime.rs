@@ -325,6 +325,8 @@ struct BackendShared {
     connections: AtomicU64,
     /// See [`EchoBackend::blackhole`]: the listener and the connections filling its queue.
     blackhole: Mutex<Option<(socket2::Socket, Vec<TcpStream>)>>,
+    /// Accepting stopped for good (the listener stays open).
+    blackholed: AtomicBool,
 }
 
 /// Counts a request in flight at a backend while it lives.
@@ -379,8 +381,17 @@ impl EchoBackend {
     pub fn start(name: &str, mode: BackendMode) -> io::Result<EchoBackend> {
         // A port no other backend or proxy of this process gets, even after this one stops
         // listening (a stopped backend must refuse connections, not reach another's).
-        let port = listen_port().map_err(io::Error::other)?;
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        // Another test process may take a free port between the check and this bind: try
+        // the next one.
+        let mut tries = 0;
+        let listener = loop {
+            let port = listen_port().map_err(io::Error::other)?;
+            match TcpListener::bind(("127.0.0.1", port)) {
+                Ok(l) => break l,
+                Err(e) if e.kind() == io::ErrorKind::AddrInUse && tries < 20 => tries += 1,
+                Err(e) => return Err(e),
+            }
+        };
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(BackendShared {
@@ -397,6 +408,7 @@ impl EchoBackend {
             peak: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             blackhole: Mutex::new(None),
+            blackholed: AtomicBool::new(false),
         });
         let acceptor = {
             let shared = shared.clone();
@@ -449,13 +461,22 @@ impl EchoBackend {
     /// away): its address listens with a full accept queue, so the kernel drops new SYNs and
     /// a connect hangs until the client's own timeout.
     pub fn blackhole(&self) -> io::Result<()> {
-        use socket2::{Domain, Socket, Type};
-        self.stop_accepting();
-        let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-        s.set_reuse_address(true)?;
-        s.bind(&self.addr.into())?;
-        // A backlog of 0 leaves room for one connection: fill it (and one more, in case).
-        s.listen(0)?;
+        use socket2::{Domain, Type};
+        // The listener stays (its port is never free for another to take); it stops being
+        // accepted from and its backlog shrinks to one connection, which is then filled.
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        self.shared.blackholed.store(true, Ordering::SeqCst);
+        // Let the acceptor see the flag before the queue is filled (it polls every few ms).
+        std::thread::sleep(Duration::from_millis(20));
+        let s = {
+            let guard = lock(&self.shared.listener);
+            let l = guard
+                .as_ref()
+                .ok_or_else(|| io::Error::other("not listening"))?;
+            let s = socket2::Socket::from(l.try_clone()?);
+            s.listen(0)?;
+            s
+        };
         let mut fill = Vec::new();
         for _ in 0..2 {
             let c = socket2::Socket::new(Domain::IPV4, Type::STREAM, None)?;
@@ -532,6 +553,10 @@ impl Drop for EchoBackend {
 
 fn accept_loop(shared: &Arc<BackendShared>) {
     while !shared.shutdown.load(Ordering::SeqCst) {
+        if shared.blackholed.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
         let accepted = match lock(&shared.listener).as_ref() {
             Some(l) => l.accept().ok(),
             None => None,
@@ -2178,7 +2203,32 @@ pub fn compare(haproxy: &Transcript, rsproxy: &Transcript) -> Result<(), String>
         show(&a),
         rsproxy.proxy,
         show(&b),
-    ))
+    ) + &later_differences(&a, &b, i))
+}
+
+/// The next few lines that differ after the first (same line numbers on both sides), so one
+/// run shows more than the first symptom.
+fn later_differences(a: &[String], b: &[String], first: usize) -> String {
+    let more: Vec<String> = (first + 1..a.len().max(b.len()))
+        .filter(|&i| a.get(i) != b.get(i))
+        .take(6)
+        .map(|i| {
+            format!(
+                "\n  line {}: {:?} / {:?}",
+                i + 1,
+                a.get(i).map_or("(end)", |s| s.as_str()),
+                b.get(i).map_or("(end)", |s| s.as_str())
+            )
+        })
+        .collect();
+    if more.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n--- later differences (haproxy / rsproxy){}",
+            more.concat()
+        )
+    }
 }
 
 #[cfg(test)]

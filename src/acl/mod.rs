@@ -81,7 +81,7 @@ fn leading_int(s: &[u8]) -> i64 {
 }
 
 /// Live counts the `nbsrv()`, `srv_is_up()`, `be_conn()` and `fe_conn` fetches read.
-pub trait World {
+pub trait World: Send + Sync {
     /// Usable servers of backend `b`.
     fn nbsrv(&self, b: usize) -> i64;
     fn srv_is_up(&self, b: usize, s: usize) -> bool;
@@ -95,6 +95,8 @@ pub trait World {
 pub struct Ctx<'a> {
     /// `None` in `mode tcp`: HTTP fetches yield nothing there.
     pub http: Option<HttpCtx<'a>>,
+    /// The answer, for `http-response` rules (`status`, `res.hdr()`).
+    pub resp: Option<RespCtx<'a>>,
     pub src: SocketAddr,
     pub dst: SocketAddr,
     /// The frontend and backend the request is in (for `nbsrv`/`be_conn`/`fe_conn` without
@@ -102,6 +104,12 @@ pub struct Ctx<'a> {
     pub frontend: usize,
     pub backend: Option<usize>,
     pub world: &'a dyn World,
+}
+
+/// The answer as the fetches see it.
+pub struct RespCtx<'a> {
+    pub status: u16,
+    pub headers: &'a HeaderMap,
 }
 
 /// The request as the fetches see it.
@@ -196,6 +204,13 @@ enum Fetch {
     FeConn(Option<usize>),
     Str(Bytes),
     Int(i64),
+    Status,
+    ResHdr {
+        name: HeaderName,
+        occ: Option<i64>,
+        full: bool,
+    },
+    ResHdrCnt(HeaderName),
 }
 
 /// Names the runtime resolves while compiling.
@@ -318,6 +333,24 @@ fn compile_fetch(s: &ir::Sample, names: &Names<'_>) -> Result<Fetch, String> {
                 .ok_or_else(|| format!("no server '{srv}' in backend '{b}'"))?;
             Fetch::SrvIsUp(bi, si)
         }
+        "status" => Fetch::Status,
+        "res.hdr" | "shdr" => {
+            let (name, occ) = hdr_args(a)?;
+            Fetch::ResHdr {
+                name,
+                occ,
+                full: false,
+            }
+        }
+        "res.fhdr" => {
+            let (name, occ) = hdr_args(a)?;
+            Fetch::ResHdr {
+                name,
+                occ,
+                full: true,
+            }
+        }
+        "res.hdr_cnt" | "shdr_cnt" => Fetch::ResHdrCnt(hdr_args(a)?.0),
         "str" => Fetch::Str(Bytes::from(a.first().cloned().unwrap_or_default())),
         "int" => Fetch::Int(a.first().map_or(0, |x| leading_int(x.as_bytes()))),
         other => return Err(format!("fetch '{other}'")),
@@ -475,6 +508,21 @@ impl Fetch {
             Fetch::FeConn(fe) => f(Smp::Int(ctx.world.fe_conn(fe.unwrap_or(ctx.frontend)))),
             Fetch::Str(s) => f(Smp::Str(Cow::Borrowed(s))),
             Fetch::Int(i) => f(Smp::Int(*i)),
+            Fetch::Status => match &ctx.resp {
+                Some(r) => f(Smp::Int(i64::from(r.status))),
+                None => false,
+            },
+            Fetch::ResHdr { name, occ, full } => {
+                let Some(r) = &ctx.resp else { return false };
+                let all = header_values(r.headers, name, *full);
+                pick_occurrence(&all, *occ)
+                    .into_iter()
+                    .any(|v| f(Smp::Str(Cow::Borrowed(v))))
+            }
+            Fetch::ResHdrCnt(name) => {
+                let Some(r) = &ctx.resp else { return false };
+                f(Smp::Int(header_values(r.headers, name, false).len() as i64))
+            }
         }
     }
 }
@@ -1028,6 +1076,11 @@ impl<'a> Compiler<'a> {
         c
     }
 
+    /// The names conditions and log-format strings resolve.
+    pub fn names(&self) -> &Names<'a> {
+        self.names
+    }
+
     fn expr(&self, e: &AclExpr) -> Result<Expr, String> {
         let fetch = compile_fetch(&e.sample, self.names)?;
         let convs = e
@@ -1091,6 +1144,143 @@ impl<'a> Compiler<'a> {
             any_of,
         })
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Log-format strings (header values, paths: `%[hdr(host),lower]`, `%ci`)
+
+/// A compiled log-format string.
+#[derive(Debug, Clone)]
+pub struct Fmt {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Lit(Vec<u8>),
+    Sample(Fetch, Vec<Conv>),
+    ClientIp,
+    ClientPort,
+    FrontendIp,
+    FrontendPort,
+}
+
+impl Fmt {
+    /// Compiles `s`; what the runtime cannot render yet (other `%` variables, `%{...}`
+    /// flags, unknown fetches) is an error naming it.
+    pub fn compile(s: &str, names: &Names<'_>) -> Result<Fmt, String> {
+        let b = s.as_bytes();
+        let mut parts = Vec::new();
+        let mut lit = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] != b'%' {
+                lit.push(b[i]);
+                i += 1;
+                continue;
+            }
+            match b.get(i + 1) {
+                Some(b'%') => {
+                    lit.push(b'%');
+                    i += 2;
+                    continue;
+                }
+                Some(b'{') => return Err(format!("log-format flags in '{s}'")),
+                _ => {}
+            }
+            if !lit.is_empty() {
+                parts.push(Part::Lit(std::mem::take(&mut lit)));
+            }
+            if b.get(i + 1) == Some(&b'[') {
+                let inner = &s[i + 2..];
+                let end = sample_end(inner).ok_or_else(|| format!("missing ']' in '{s}'"))?;
+                let parsed = rsproxy_parser::haproxy::acl::parse_sample(
+                    &inner[..end],
+                    rsproxy_parser::haproxy::acl::SampleContext::Expr,
+                )?;
+                let fetch = compile_fetch(&parsed.sample, names)?;
+                let convs = parsed
+                    .sample
+                    .converters
+                    .iter()
+                    .map(compile_conv)
+                    .collect::<Result<Vec<_>, _>>()?;
+                parts.push(Part::Sample(fetch, convs));
+                i += 2 + end + 1;
+                continue;
+            }
+            let start = i + 1;
+            let mut j = start;
+            while j < b.len() && b[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            parts.push(match &s[start..j] {
+                "ci" => Part::ClientIp,
+                "cp" => Part::ClientPort,
+                "fi" => Part::FrontendIp,
+                "fp" => Part::FrontendPort,
+                other => return Err(format!("log-format variable '%{other}'")),
+            });
+            i = j;
+        }
+        if !lit.is_empty() {
+            parts.push(Part::Lit(lit));
+        }
+        Ok(Fmt { parts })
+    }
+
+    /// The string for this request: each sample's first value after its converters (nothing
+    /// when there is none).
+    pub fn render(&self, ctx: &Ctx<'_>) -> Vec<u8> {
+        let mut out = Vec::new();
+        for p in &self.parts {
+            match p {
+                Part::Lit(l) => out.extend_from_slice(l),
+                Part::Sample(fetch, convs) => {
+                    fetch.each(ctx, &mut |s| {
+                        let mut s = s;
+                        for c in convs {
+                            match c.apply(s) {
+                                Some(n) => s = n,
+                                None => return false,
+                            }
+                        }
+                        out.extend_from_slice(&s.as_bytes());
+                        true
+                    });
+                }
+                Part::ClientIp => {
+                    out.extend_from_slice(canonical(ctx.src.ip()).to_string().as_bytes())
+                }
+                Part::ClientPort => out.extend_from_slice(ctx.src.port().to_string().as_bytes()),
+                Part::FrontendIp => {
+                    out.extend_from_slice(canonical(ctx.dst.ip()).to_string().as_bytes())
+                }
+                Part::FrontendPort => out.extend_from_slice(ctx.dst.port().to_string().as_bytes()),
+            }
+        }
+        out
+    }
+}
+
+/// Where the sample expression at the start of `s` ends: the first `]` outside converter
+/// arguments.
+fn sample_end(s: &str) -> Option<usize> {
+    let mut depth = 0u32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ']' if depth == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A regex replacement template with HAProxy's `\1` references, for the regex crate.
+pub fn replacement(rendered: &[u8]) -> Vec<u8> {
+    substitution(&String::from_utf8_lossy(rendered))
 }
 
 #[cfg(test)]

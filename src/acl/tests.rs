@@ -94,6 +94,7 @@ impl Req {
                 version: b"1.1",
                 headers: &h,
             }),
+            resp: None,
             src: self.src.parse().expect("src"),
             dst: "10.0.0.1:80".parse().expect("dst"),
             frontend: 0,

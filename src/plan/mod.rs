@@ -11,7 +11,8 @@
 //! checked against a whitelist of its fields ([`Refusals::unlisted`]), so a field added to the
 //! IR later is refused until the runtime handles it.
 
-use crate::acl::{Compiler, Cond, Names};
+use crate::acl::{Compiler, Cond, Fmt, Names};
+use hyper::header::HeaderName;
 use rsproxy_parser::ir::haproxy::{
     self as ir, Balance, Host, HttpAction, LogTarget, Mode, OptionArgs, OptionName, ReturnContent,
     ServerPort, TimeoutKind,
@@ -42,6 +43,7 @@ pub struct Frontend {
     pub timeouts: Timeouts,
     pub rules: Vec<Rule>,
     pub redirects: Vec<Redirect>,
+    pub response_rules: Vec<Rule>,
     pub forwardfor: Option<Forwardfor>,
     pub conn_mode: ConnMode,
     /// `use_backend` rules in order: the first whose condition holds (or that has none)
@@ -77,6 +79,8 @@ pub struct Backend {
     pub timeouts: Timeouts,
     pub rules: Vec<Rule>,
     pub redirects: Vec<Redirect>,
+    /// `http-response` rules (run before the frontend's).
+    pub response_rules: Vec<Rule>,
     pub forwardfor: Option<Forwardfor>,
     pub conn_mode: ConnMode,
     /// `http-reuse`: which idle server connections a request may take (default `safe`).
@@ -208,6 +212,31 @@ pub enum Action {
     },
     Deny {
         status: u16,
+    },
+    /// Stops this proxy's rules of the same kind; the request or answer goes on.
+    Allow,
+    SetHeader(HeaderName, Fmt),
+    AddHeader(HeaderName, Fmt),
+    DelHeader(HeaderName),
+    /// The whole value of each field (`replace-header`) or each comma-separated value
+    /// (`replace-value`).
+    Replace {
+        name: HeaderName,
+        re: regex::bytes::Regex,
+        with: Fmt,
+        each_value: bool,
+    },
+    SetPath(Fmt),
+    SetQuery(Fmt),
+    SetUri(Fmt),
+    SetMethod(Fmt),
+    ReplacePath {
+        re: regex::bytes::Regex,
+        with: Fmt,
+    },
+    SetStatus {
+        status: u16,
+        reason: Option<String>,
     },
 }
 
@@ -537,8 +566,68 @@ fn redirects(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Re
 }
 
 fn rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> {
+    rule_list(&p.http_request, "http-request", acls, r)
+}
+
+fn response_rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> {
+    rule_list(&p.http_response, "http-response", acls, r)
+}
+
+/// A header action's name and log-format value, or the refusal.
+fn header_action(
+    rule: &ir::HttpRule,
+    kind: &str,
+    name: &str,
+    value: Option<&str>,
+    acls: &Compiler<'_>,
+    r: &mut Refusals,
+) -> Option<(HeaderName, Option<Fmt>)> {
+    let Ok(n) = HeaderName::from_bytes(name.as_bytes()) else {
+        r.refuse(
+            rule.span,
+            &format!("{kind}' with a header name that is not valid"),
+        );
+        return None;
+    };
+    let fmt = match value.map(|v| Fmt::compile(v, acls.names())) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(what)) => {
+            r.refuse(rule.span, &what);
+            return None;
+        }
+    };
+    Some((n, fmt))
+}
+
+fn rule_list(
+    list: &[ir::HttpRule],
+    kind: &str,
+    acls: &mut Compiler<'_>,
+    r: &mut Refusals,
+) -> Vec<Rule> {
     let mut out = Vec::new();
-    for rule in &p.http_request {
+    let fmt = |v: &str, acls: &Compiler<'_>, r: &mut Refusals, span: Span| match Fmt::compile(
+        v,
+        acls.names(),
+    ) {
+        Ok(f) => Some(f),
+        Err(what) => {
+            r.refuse(span, &what);
+            None
+        }
+    };
+    let regex = |re: &str, r: &mut Refusals, span: Span| match regex::bytes::Regex::new(re) {
+        Ok(re) => Some(re),
+        Err(_) => {
+            r.refuse(
+                span,
+                &format!("regular expression '{re}' (not in the regex crate's syntax)"),
+            );
+            None
+        }
+    };
+    for rule in list {
         let Ok(c) = cond(rule.cond.as_ref(), acls, r) else {
             continue;
         };
@@ -586,10 +675,103 @@ fn rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> 
             } => out.push(Rule {
                 cond: c,
                 action: Action::Deny {
-                    status: status.unwrap_or(403),
+                    // An answer denied is replaced by HAProxy's 502.
+                    status: status.unwrap_or(if kind == "http-response" { 502 } else { 403 }),
                 },
             }),
-            _ => r.refuse(rule.span, "http-request' action"),
+            HttpAction::Allow => out.push(Rule {
+                cond: c,
+                action: Action::Allow,
+            }),
+            HttpAction::SetHeader { name, value } | HttpAction::AddHeader { name, value } => {
+                let Some((n, Some(v))) = header_action(rule, kind, name, Some(value), acls, r)
+                else {
+                    continue;
+                };
+                let action = if matches!(rule.action, HttpAction::SetHeader { .. }) {
+                    Action::SetHeader(n, v)
+                } else {
+                    Action::AddHeader(n, v)
+                };
+                out.push(Rule { cond: c, action });
+            }
+            HttpAction::DelHeader { name, method: None } => {
+                let Some((n, _)) = header_action(rule, kind, name, None, acls, r) else {
+                    continue;
+                };
+                out.push(Rule {
+                    cond: c,
+                    action: Action::DelHeader(n),
+                });
+            }
+            HttpAction::ReplaceHeader {
+                name,
+                regex: re,
+                replacement,
+            }
+            | HttpAction::ReplaceValue {
+                name,
+                regex: re,
+                replacement,
+            } => {
+                let Some((n, Some(with))) =
+                    header_action(rule, kind, name, Some(replacement), acls, r)
+                else {
+                    continue;
+                };
+                let Some(re) = regex(re, r, rule.span) else {
+                    continue;
+                };
+                out.push(Rule {
+                    cond: c,
+                    action: Action::Replace {
+                        name: n,
+                        re,
+                        with,
+                        each_value: matches!(rule.action, HttpAction::ReplaceValue { .. }),
+                    },
+                });
+            }
+            HttpAction::SetPath(v)
+            | HttpAction::SetQuery(v)
+            | HttpAction::SetUri(v)
+            | HttpAction::SetMethod(v)
+                if kind == "http-request" =>
+            {
+                let Some(f) = fmt(v, acls, r, rule.span) else {
+                    continue;
+                };
+                let action = match &rule.action {
+                    HttpAction::SetPath(_) => Action::SetPath(f),
+                    HttpAction::SetQuery(_) => Action::SetQuery(f),
+                    HttpAction::SetUri(_) => Action::SetUri(f),
+                    _ => Action::SetMethod(f),
+                };
+                out.push(Rule { cond: c, action });
+            }
+            HttpAction::ReplacePath {
+                regex: re,
+                replacement,
+            } if kind == "http-request" => {
+                let (Some(re), Some(with)) = (
+                    regex(re, r, rule.span),
+                    fmt(replacement, acls, r, rule.span),
+                ) else {
+                    continue;
+                };
+                out.push(Rule {
+                    cond: c,
+                    action: Action::ReplacePath { re, with },
+                });
+            }
+            HttpAction::SetStatus { status, reason } if kind == "http-response" => out.push(Rule {
+                cond: c,
+                action: Action::SetStatus {
+                    status: *status,
+                    reason: reason.clone(),
+                },
+            }),
+            _ => r.refuse(rule.span, &format!("{kind}' action")),
         }
     }
     out
@@ -597,6 +779,29 @@ fn rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> 
 
 fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
     settings(p, r);
+    // A `listen` is checked whole on its frontend side.
+    if p.kind == ir::ProxyKind::Backend {
+        r.unlisted(
+            p,
+            &[
+                "kind",
+                "name",
+                "from",
+                "span",
+                "settings",
+                "servers",
+                "http_request",
+                "http_response",
+                "acls",
+                "rejected_acls",
+                "redirects",
+                "description",
+                "id",
+            ],
+            "",
+            p.span,
+        );
+    }
     let mut acls = Compiler::new(&p.acls, names);
     for refused in acls.refused.drain(..) {
         r.refuse(refused.span, &refused.what);
@@ -743,6 +948,11 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
         } else {
             Vec::new()
         },
+        response_rules: if p.kind == ir::ProxyKind::Backend {
+            response_rules(p, &mut acls, r)
+        } else {
+            Vec::new()
+        },
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
         cookie: cookie_plan(s, r),
@@ -796,6 +1006,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
             "default_backend",
             "use_backends",
             "http_request",
+            "http_response",
             "acls",
             "rejected_acls",
             "redirects",
@@ -857,6 +1068,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
     // The rules in HAProxy's order: http-request, then redirect, then use_backend.
     let rules = rules(p, &mut acls, r);
     let redirects = redirects(p, &mut acls, r);
+    let response_rules = response_rules(p, &mut acls, r);
     let mut switching = Vec::new();
     for ub in &p.use_backends {
         let Ok(c) = cond(ub.cond.as_ref(), &mut acls, r) else {
@@ -891,6 +1103,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
         timeouts: timeouts(s),
         rules,
         redirects,
+        response_rules,
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
         switching,

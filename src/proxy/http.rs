@@ -10,8 +10,9 @@
 //! when the server's response is unusable, 504 when `timeout server` expires first.
 
 use super::body::{BoxError, IdleTimedOut, IdleTimeout};
+use super::rules;
 use super::{connect, BackendState, KeyNeed, Slot};
-use crate::acl::{Ctx, HttpCtx, World};
+use crate::acl::{Ctx, World};
 use crate::balance::Key;
 use crate::plan::{Action, ConnMode, Forwardfor, Frontend, Redirect, Rule};
 use crate::stats::Counters;
@@ -26,7 +27,6 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rsproxy_parser::ir::haproxy::HttpReuse;
 use rsproxy_parser::ir::haproxy::RedirectKind;
-use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -341,16 +341,6 @@ async fn handle(
     resp
 }
 
-/// The request as ACLs see it: the target as received.
-fn target(req: &Request<Incoming>) -> Cow<'_, str> {
-    let uri = req.uri();
-    if uri.scheme().is_some() {
-        Cow::Owned(uri.to_string())
-    } else {
-        Cow::Borrowed(uri.path_and_query().map_or("/", |p| p.as_str()))
-    }
-}
-
 /// The frontend's rules, redirects and `use_backend` choice, then the backend's.
 async fn route(
     req: Request<Incoming>,
@@ -361,57 +351,89 @@ async fn route(
     local: SocketAddr,
 ) -> Response<Body> {
     let plan = &fe.plan;
+    let (mut parts, body) = req.into_parts();
+    let mut env = rules::Env {
+        peer,
+        local,
+        frontend: fe.index,
+        backend: None,
+        world: &*fe.shared,
+    };
+    if let Some(r) = run_request_rules(&plan.rules, &fe.counters, &mut parts, env) {
+        return r;
+    }
     let chosen = {
-        let target = target(&req);
-        let version: &[u8] = if req.version() == hyper::Version::HTTP_10 {
-            b"1.0"
-        } else {
-            b"1.1"
-        };
-        let mut ctx = Ctx {
-            http: Some(HttpCtx {
-                method: req.method().as_str().as_bytes(),
-                target: target.as_bytes(),
-                version,
-                headers: req.headers(),
-            }),
-            src: peer,
-            dst: local,
-            frontend: fe.index,
-            backend: None,
-            world: &*fe.shared,
-        };
-        if let Some(r) = apply_rules(&plan.rules, &fe.counters, &ctx) {
-            return r;
-        }
+        let t = rules::target(&parts.uri);
+        let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
         if let Some(r) = apply_redirects(&plan.redirects, &ctx) {
             return r;
         }
-        let chosen = plan
-            .switching
+        plan.switching
             .iter()
             .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&ctx)))
             .map(|(_, b)| *b)
-            .or(plan.backend);
-        let Some((backend, _)) = chosen.and_then(|b| fe.shared.backends.get(b)) else {
-            return error_page(StatusCode::SERVICE_UNAVAILABLE);
-        };
-        ctx.backend = chosen;
-        backend.counters.request();
-        let early = apply_rules(&backend.plan.rules, &backend.counters, &ctx)
-            .or_else(|| apply_redirects(&backend.plan.redirects, &ctx));
-        if let Some(r) = early {
-            backend.counters.response(r.status().as_u16());
-            return r;
-        }
-        chosen
+            .or(plan.backend)
     };
     let Some((backend, pools)) = chosen.and_then(|b| fe.shared.backends.get(b)) else {
         return error_page(StatusCode::SERVICE_UNAVAILABLE);
     };
-    let resp = to_backend(req, fe, backend, pools, session, first, peer, local).await;
+    env.backend = chosen;
+    backend.counters.request();
+    let early =
+        run_request_rules(&backend.plan.rules, &backend.counters, &mut parts, env).or_else(|| {
+            let t = rules::target(&parts.uri);
+            let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
+            apply_redirects(&backend.plan.redirects, &ctx)
+        });
+    if let Some(r) = early {
+        backend.counters.response(r.status().as_u16());
+        return r;
+    }
+    let req = Request::from_parts(parts, body);
+    let mut resp = to_backend(req, fe, backend, pools, session, first, peer, local).await;
+    // `http-response` rules: the backend's, then the frontend's.
+    if !backend.plan.response_rules.is_empty() || !plan.response_rules.is_empty() {
+        let mut status = resp.status();
+        let mut reason = None;
+        for list in [&backend.plan.response_rules, &plan.response_rules] {
+            if let rules::Verdict::Answer(a) =
+                rules::response(list, &mut status, &mut reason, resp.headers_mut(), env)
+            {
+                resp = answer(a, &backend.counters);
+                break;
+            }
+            *resp.status_mut() = status;
+            if let Some(r) = reason.as_deref() {
+                if let Ok(p) = hyper::ext::ReasonPhrase::try_from(r.as_bytes().to_vec()) {
+                    resp.extensions_mut().insert(p);
+                }
+            }
+        }
+    }
     backend.counters.response(resp.status().as_u16());
     resp
+}
+
+/// Runs a proxy's `http-request` rules on the request; the answer of a final action.
+fn run_request_rules(
+    list: &[Rule],
+    counters: &Counters,
+    parts: &mut hyper::http::request::Parts,
+    env: rules::Env<'_>,
+) -> Option<Response<Body>> {
+    if list.is_empty() {
+        return None;
+    }
+    let mut head = rules::Head {
+        method: &mut parts.method,
+        uri: &mut parts.uri,
+        version: parts.version,
+        headers: &mut parts.headers,
+    };
+    match rules::request(list, &mut head, env) {
+        rules::Verdict::Pass => None,
+        rules::Verdict::Answer(a) => Some(answer(a, counters)),
+    }
 }
 
 /// The request's way through its backend once its rules let it pass: a server slot, the
@@ -509,13 +531,9 @@ async fn to_backend(
     }
 }
 
-/// The answer of the first rule whose condition holds, if any; a `deny` counts in `counters`
-/// (`dreq`).
-fn apply_rules(rules: &[Rule], counters: &Counters, ctx: &Ctx<'_>) -> Option<Response<Body>> {
-    let rule = rules
-        .iter()
-        .find(|r| r.cond.as_ref().is_none_or(|c| c.eval(ctx)))?;
-    Some(match &rule.action {
+/// The answer of a final action; a `deny` counts in `counters` (`dreq`).
+fn answer(action: &Action, counters: &Counters) -> Response<Body> {
+    match action {
         Action::Return {
             status,
             content_type,
@@ -534,7 +552,9 @@ fn apply_rules(rules: &[Rule], counters: &Counters, ctx: &Ctx<'_>) -> Option<Res
             counters.denied();
             error_page(StatusCode::from_u16(*status).unwrap_or(StatusCode::FORBIDDEN))
         }
-    })
+        // Not final actions: never given here.
+        _ => error_page(StatusCode::INTERNAL_SERVER_ERROR),
+    }
 }
 
 /// The answer of the first `redirect` whose condition holds, if any.

@@ -8,6 +8,7 @@
 pub mod body;
 pub mod cookie;
 pub mod http;
+pub mod rules;
 pub mod tcp;
 
 use crate::balance::{Balancer, Candidate, Key, Need};

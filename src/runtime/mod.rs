@@ -321,6 +321,7 @@ fn tcp_backend(
 ) -> Option<Arc<BackendState>> {
     let ctx = crate::acl::Ctx {
         http: None,
+        resp: None,
         src: peer,
         dst: local,
         frontend: fe.index,
