@@ -87,6 +87,9 @@ pub struct Backend {
     pub reuse: ir::HttpReuse,
     /// `cookie`: persistence by cookie.
     pub cookie: Option<CookiePlan>,
+    /// `use-server` rules in order: the first whose condition holds and whose server is up
+    /// assigns the server.
+    pub use_servers: Vec<(Cond, usize)>,
 }
 
 /// A backend's `cookie` line.
@@ -481,6 +484,22 @@ fn forwardfor(s: &ir::ProxySettings, r: &mut Refusals) -> Option<Forwardfor> {
     }
 }
 
+fn use_servers(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<(Cond, usize)> {
+    let mut out = Vec::new();
+    for u in &p.use_servers {
+        let Some(i) = p.servers.iter().position(|s| s.name.node == u.server.node) else {
+            // Not a server name: a log-format string, resolved per request by HAProxy.
+            r.refuse(u.server.span, "use-server' with a log-format server name");
+            continue;
+        };
+        // The parser requires a condition; a refused one is reported by `cond`.
+        if let Ok(Some(c)) = cond(u.cond.as_ref(), acls, r) {
+            out.push((c, i));
+        }
+    }
+    out
+}
+
 fn cookie_plan(s: &ir::ProxySettings, r: &mut Refusals) -> Option<CookiePlan> {
     let c = s.cookie.as_ref()?;
     let ck = &c.node;
@@ -795,6 +814,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
                 "acls",
                 "rejected_acls",
                 "redirects",
+                "use_servers",
                 "description",
                 "id",
             ],
@@ -956,6 +976,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
         cookie: cookie_plan(s, r),
+        use_servers: use_servers(p, &mut acls, r),
         reuse: s
             .http_reuse
             .as_ref()
@@ -1010,6 +1031,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
             "acls",
             "rejected_acls",
             "redirects",
+            "use_servers",
             "description",
             "id",
         ],

@@ -390,7 +390,7 @@ async fn route(
         return r;
     }
     let req = Request::from_parts(parts, body);
-    let mut resp = to_backend(req, fe, backend, pools, session, first, peer, local).await;
+    let mut resp = to_backend(req, fe, backend, pools, session, first, env).await;
     // `http-response` rules: the backend's, then the frontend's.
     if !backend.plan.response_rules.is_empty() || !plan.response_rules.is_empty() {
         let mut status = resp.status();
@@ -412,6 +412,16 @@ async fn route(
     }
     backend.counters.response(resp.status().as_u16());
     resp
+}
+
+/// The server of the first `use-server` rule whose condition holds and whose server is up.
+pub fn use_server(backend: &BackendState, ctx: &Ctx<'_>) -> Option<usize> {
+    backend
+        .plan
+        .use_servers
+        .iter()
+        .find(|(c, i)| backend.is_up(*i) && c.eval(ctx))
+        .map(|(_, i)| *i)
 }
 
 /// Runs a proxy's `http-request` rules on the request; the answer of a final action.
@@ -446,9 +456,9 @@ async fn to_backend(
     pools: &Pools,
     session: &Session,
     first: bool,
-    peer: SocketAddr,
-    local: SocketAddr,
+    env: rules::Env<'_>,
 ) -> Response<Body> {
+    let (peer, local) = (env.peer, env.local);
     // The most closing of the two, as HAProxy combines `httpclose` > `http-server-close` >
     // `http-keep-alive`; the backend's `forwardfor` over the frontend's.
     let mode = fe.plan.conn_mode.max(backend.plan.conn_mode);
@@ -481,11 +491,20 @@ async fn to_backend(
             .map(|v| Key::Header(v.as_bytes()))
             .unwrap_or(Key::None),
     };
-    // A persistence cookie designating a usable server sends the request there.
+    // A `use-server` rule, else a persistence cookie, designating a usable server sends the
+    // request there.
     let ck = backend.plan.cookie.as_ref();
-    let designated = ck
+    let used = (!backend.plan.use_servers.is_empty())
+        .then(|| {
+            let t = rules::target(req.uri());
+            let ctx = rules::ctx(req.method(), &t, req.version(), req.headers(), env);
+            use_server(backend, &ctx)
+        })
+        .flatten();
+    let by_cookie = ck
         .and_then(|ck| super::cookie::designated(ck, &backend.plan.servers, req.headers()))
         .filter(|&i| backend.is_up(i));
+    let designated = used.or(by_cookie);
     let post = req.method() == hyper::Method::POST;
     // No server, a full queue, `timeout queue`: HAProxy's 503 for all three.
     let slot = match designated {
@@ -517,6 +536,8 @@ async fn to_backend(
         Ok((mut resp, server)) => {
             clean_connection(resp.headers_mut());
             if let (Some(ck), Some(s)) = (ck, backend.plan.servers.get(server)) {
+                // A server given by use-server or the cookie needs no new cookie; one the
+                // balancer chose does.
                 let had_valid = designated == Some(server);
                 let status = resp.status().as_u16();
                 super::cookie::response(ck, s, had_valid, post, status, resp.headers_mut());

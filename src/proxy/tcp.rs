@@ -23,6 +23,7 @@ pub async fn serve(
     local: SocketAddr,
     fe: &Frontend,
     backend: Option<Arc<BackendState>>,
+    server: Option<usize>,
     counters: &Arc<Counters>,
 ) {
     let Some(backend) = backend else { return };
@@ -32,7 +33,12 @@ pub async fn serve(
     };
     // No server, a full queue or `timeout queue`, or no connection after the retries:
     // HAProxy closes the client connection.
-    let Ok(slot) = backend.acquire(key, None).await else {
+    // A `use-server` rule's server, else the balancer's choice.
+    let slot = match server {
+        Some(i) => backend.acquire_server(i).await,
+        None => backend.acquire(key, None).await,
+    };
+    let Ok(slot) = slot else {
         return close(client).await;
     };
     let Some((server, _slot)) = connect(&backend, slot, key, local.port()).await else {

@@ -303,8 +303,17 @@ async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<A
             let _session = counters.session();
             match fe.plan.mode {
                 Mode::Tcp => {
-                    let backend = tcp_backend(&fe, peer, local);
-                    tcp::serve(stream, peer, local, &fe.plan, backend, &counters).await
+                    let (backend, server) = tcp_backend(&fe, peer, local).unzip();
+                    tcp::serve(
+                        stream,
+                        peer,
+                        local,
+                        &fe.plan,
+                        backend,
+                        server.flatten(),
+                        &counters,
+                    )
+                    .await
                 }
                 Mode::Http => crate::proxy::http::serve(stream, peer, local, fe).await,
             }
@@ -318,7 +327,7 @@ fn tcp_backend(
     fe: &HttpFrontend,
     peer: SocketAddr,
     local: SocketAddr,
-) -> Option<Arc<BackendState>> {
+) -> Option<(Arc<BackendState>, Option<usize>)> {
     let ctx = crate::acl::Ctx {
         http: None,
         resp: None,
@@ -328,14 +337,20 @@ fn tcp_backend(
         backend: None,
         world: &*fe.shared,
     };
-    fe.plan
+    let index = fe
+        .plan
         .switching
         .iter()
         .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&ctx)))
         .map(|(_, b)| *b)
-        .or(fe.plan.backend)
-        .and_then(|b| fe.shared.backends.get(b))
-        .map(|(b, _)| Arc::clone(b))
+        .or(fe.plan.backend)?;
+    let (b, _) = fe.shared.backends.get(index)?;
+    let ctx = crate::acl::Ctx {
+        backend: Some(index),
+        ..ctx
+    };
+    let server = crate::proxy::http::use_server(b, &ctx);
+    Some((Arc::clone(b), server))
 }
 
 async fn wait_for_stop() {
