@@ -21,6 +21,9 @@ use serde::Serialize;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
+mod check;
+pub use check::{BodyRegex, Expect, ExpectRule, HttpCheck};
+
 /// Everything the runtime needs, resolved.
 #[derive(Debug)]
 pub struct Plan {
@@ -110,15 +113,8 @@ pub struct Check {
     pub rise: u32,
     pub fall: u32,
     pub timeout: Option<std::time::Duration>,
-    /// `option httpchk`: the request line to send; `None`: a TCP connect check.
+    /// `option httpchk` (with `http-check send|expect`); `None`: a TCP connect check.
     pub http: Option<HttpCheck>,
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpCheck {
-    pub method: String,
-    pub uri: String,
-    pub version: String,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -298,6 +294,7 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             "default_server",
             "logs",
             "no_log",
+            "http_check",
         ],
         "",
         p.span,
@@ -342,9 +339,6 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
                 &format!("timeout {}", format!("{kind:?}").to_lowercase()),
             );
         }
-    }
-    if !s.http_check.is_empty() {
-        r.refuse(s.http_check[0].span, "http-check");
     }
 }
 
@@ -453,6 +447,13 @@ fn rules(p: &ir::Proxy, r: &mut Refusals) -> Vec<Rule> {
 fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
     settings(p, r);
     let s = &p.settings;
+    // Built once for all servers, and only if one is checked: unused check lines are inert.
+    let http_check = p
+        .servers
+        .iter()
+        .any(|srv| srv.opts.check == Some(true))
+        .then(|| check::http_check(s, r))
+        .flatten();
     let mut servers = Vec::new();
     for srv in &p.servers {
         r.unlisted(
@@ -500,26 +501,7 @@ fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
                 .inter
                 .map(|d| d.to_std())
                 .unwrap_or(std::time::Duration::from_secs(2));
-            let http = s
-                .options
-                .get(&OptionName::Httpchk)
-                .filter(|o| o.enabled)
-                .map(|o| match &o.args {
-                    OptionArgs::Httpchk {
-                        method,
-                        uri,
-                        version,
-                    } => HttpCheck {
-                        method: method.clone().unwrap_or_else(|| "OPTIONS".into()),
-                        uri: uri.clone().unwrap_or_else(|| "/".into()),
-                        version: version.clone().unwrap_or_else(|| "HTTP/1.0".into()),
-                    },
-                    _ => HttpCheck {
-                        method: "OPTIONS".into(),
-                        uri: "/".into(),
-                        version: "HTTP/1.0".into(),
-                    },
-                });
+            let http = http_check.clone();
             Check {
                 addr: o.addr,
                 port: o.port,
@@ -846,7 +828,10 @@ mod tests {
         assert_eq!(app.balance, Balance::LeastConn);
         let c = app.servers[0].check.as_ref().unwrap();
         assert_eq!((c.inter.as_secs(), c.rise, c.fall), (3, 1, 2));
-        assert_eq!(c.http.as_ref().map(|h| h.method.as_str()), Some("HEAD"));
+        assert_eq!(
+            c.http.as_ref().map(|h| &h.request[..]),
+            Some(&b"HEAD /check.txt HTTP/1.0\r\n\r\n"[..])
+        );
         assert!(app.servers[1].backup && app.servers[1].check.is_none());
     }
 
