@@ -31,7 +31,7 @@ pub fn parse(bytes: &[u8]) -> Result<Option<ErrorResponse>, String> {
     let (start, status_line) = loop {
         let at = lines.pos;
         match lines.next() {
-            Some(l) if l.is_empty() => continue,
+            Some([]) => continue,
             Some(l) => break (at, l),
             None => return Err(offset_err(-2)),
         }

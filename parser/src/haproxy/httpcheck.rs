@@ -226,7 +226,11 @@ fn header_match(a: Args, mut i: usize) -> Option<(String, usize)> {
         .iter()
         .enumerate()
     {
-        let w = a.get(i)?;
+        let w = match a.get(i) {
+            Some(w) => w,
+            None if n == 0 => return None,
+            None => break,
+        };
         if !keys.contains(&w) {
             if n == 0 {
                 return None;
@@ -324,6 +328,8 @@ mod tests {
             ("status 200 comment hi", ""),
             ("min-recv 10 string x", ""),
             ("hdr name x value y", ""),
+            ("hdr name -m beg x", ""),
+            ("fhdr name x value -m sub y comment c", ""),
             ("string-lf x", ""),
             (
                 "status 2xx",
