@@ -22,7 +22,9 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
 mod check;
+mod errorfile;
 pub use check::{BodyRegex, Expect, ExpectRule, HttpCheck};
+pub use errorfile::{find as find_errorfile, ErrorFile, ErrorFiles, ErrorResponse};
 
 /// Everything the runtime needs, resolved.
 #[derive(Debug)]
@@ -48,6 +50,8 @@ pub struct Frontend {
     /// The backend traffic goes to (an unconditional `use_backend`, else `default_backend`,
     /// else the proxy itself for a `listen`); `None`: HAProxy answers 503.
     pub backend: Option<usize>,
+    /// `errorfile`: HAProxy's own answers replaced by the frontend's files.
+    pub errorfiles: ErrorFiles,
 }
 
 /// One listening socket of a frontend.
@@ -76,6 +80,8 @@ pub struct Backend {
     pub rules: Vec<Rule>,
     pub forwardfor: Option<Forwardfor>,
     pub conn_mode: ConnMode,
+    /// `errorfile`: looked up before the frontend's once this backend is chosen.
+    pub errorfiles: ErrorFiles,
 }
 
 #[derive(Debug, Clone)]
@@ -295,6 +301,7 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             "logs",
             "no_log",
             "http_check",
+            "errorfiles",
         ],
         "",
         p.span,
@@ -565,6 +572,7 @@ fn backend(p: &ir::Proxy, r: &mut Refusals) -> Backend {
         },
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
+        errorfiles: errorfile::errorfiles(s, r),
     }
 }
 
@@ -699,6 +707,7 @@ fn frontend(
         forwardfor: forwardfor(s, r),
         conn_mode: conn_mode(s),
         backend: target,
+        errorfiles: errorfile::errorfiles(s, r),
     }
 }
 

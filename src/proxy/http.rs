@@ -7,22 +7,24 @@
 //! response streamed back. Bodies are streamed both ways, never buffered whole.
 //!
 //! Errors answer what HAProxy answers, byte for byte: 503 when no server can be reached, 502
-//! when the server's response is unusable, 504 when `timeout server` expires first.
+//! when the server's response is unusable, 504 when `timeout server` expires first. An
+//! `errorfile` for the status replaces HAProxy's page: the backend's once one is chosen (a
+//! `deny` or failure there), then the frontend's (what haproxy 2.6.12 does; a frontend's
+//! `deny` only sees the frontend's files).
 
 use super::body::{BoxError, IdleTimeout};
 use super::{connect, BackendState, ConnectError, KeyNeed};
 use crate::balance::Key;
-use crate::plan::{ConnMode, Forwardfor, Frontend, Rule};
+use crate::plan::{ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Rule};
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body as _;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -111,7 +113,7 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     let service = hyper::service::service_fn(move |req| {
         let fe = Arc::clone(&fe2);
         answered2.store(true, Ordering::Relaxed);
-        async move { Ok::<_, Infallible>(handle(req, &fe, peer, local).await) }
+        async move { handle(req, &fe, peer, local).await }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -125,14 +127,33 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     let result = builder.serve_connection(TokioIo::new(io), service).await;
     // No request arrived whole in time on this connection: HAProxy answers 408 (an idle
     // kept-alive connection, which already had its answers, is closed silently instead).
+    // An empty `errorfile 408` closes without a word; HAProxy does not use a non-empty one
+    // here (it still sends its own 408, observed with haproxy 2.6.12).
     if result.is_err_and(|e| e.is_timeout()) && !answered.load(Ordering::Relaxed) {
         if let Ok(write) = Arc::try_unwrap(write) {
             let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
-            let _ = w.write_all(REQUEST_TIMEOUT).await;
+            let silent = crate::plan::find_errorfile(&[&fe.plan.errorfiles], 408)
+                .is_some_and(|e| e.response.is_none());
+            if !silent {
+                let _ = w.write_all(REQUEST_TIMEOUT).await;
+            }
             let _ = w.shutdown().await;
         }
     }
 }
+
+/// An empty `errorfile` for the status: the connection is closed without an answer (the
+/// service's error makes hyper drop it without writing).
+#[derive(Debug)]
+pub struct NoAnswer;
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closed without an answer (empty errorfile)")
+    }
+}
+
+impl std::error::Error for NoAnswer {}
 
 /// HAProxy's answer to a request head not received within `timeout http-request`, as it
 /// writes it (raw, not through its HTTP layer: note the header names' case).
@@ -196,14 +217,16 @@ async fn handle(
     fe: &HttpFrontend,
     peer: SocketAddr,
     local: SocketAddr,
-) -> Response<Body> {
-    if let Some(r) = apply_rules(&fe.plan.rules) {
+) -> Result<Response<Body>, NoAnswer> {
+    let fe_files = [&fe.plan.errorfiles];
+    if let Some(r) = apply_rules(&fe.plan.rules, &fe_files) {
         return r;
     }
     let Some((backend, pools)) = &fe.backend else {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
+        return answer(StatusCode::SERVICE_UNAVAILABLE, &fe_files);
     };
-    if let Some(r) = apply_rules(&backend.plan.rules) {
+    let files = [&backend.plan.errorfiles, &fe.plan.errorfiles];
+    if let Some(r) = apply_rules(&backend.plan.rules, &files) {
         return r;
     }
     let mode = fe.mode;
@@ -224,7 +247,7 @@ async fn handle(
             .unwrap_or(Key::None),
     };
     let Some(server) = backend.pick(key, None) else {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
+        return answer(StatusCode::SERVICE_UNAVAILABLE, &files);
     };
     let req = outgoing_request(
         req,
@@ -240,13 +263,69 @@ async fn handle(
                 resp.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
             }
-            resp
+            Ok(resp)
         }
-        Err(status) => error_page(status),
+        Err(status) => answer(status, &files),
     }
 }
 
-fn apply_rules(rules: &[Rule]) -> Option<Response<Body>> {
+/// HAProxy's own answer for `status`: the first of `files` that has one, else its page.
+fn answer(status: StatusCode, files: &[&ErrorFiles]) -> Result<Response<Body>, NoAnswer> {
+    match crate::plan::find_errorfile(files, status.as_u16()) {
+        None => Ok(error_page(status)),
+        Some(e) => e.response.as_ref().map(errorfile_response).ok_or(NoAnswer),
+    }
+}
+
+/// An error file's response as HAProxy writes it (see `plan::errorfile`).
+fn errorfile_response(e: &ErrorResponse) -> Response<Body> {
+    let body = if e.length_known {
+        full(e.body.clone())
+    } else {
+        UntilClose(Some(e.body.clone())).boxed()
+    };
+    let mut r = Response::new(body);
+    *r.status_mut() = e.status;
+    *r.version_mut() = if e.http10 {
+        hyper::Version::HTTP_10
+    } else {
+        hyper::Version::HTTP_11
+    };
+    r.extensions_mut().insert(e.reason.clone());
+    let h = r.headers_mut();
+    for (name, value) in &e.headers {
+        h.append(name.clone(), value.clone());
+    }
+    match (e.http10, e.close) {
+        (false, true) => {
+            h.append(CONNECTION, HeaderValue::from_static("close"));
+        }
+        (true, false) => {
+            h.append(CONNECTION, HeaderValue::from_static("keep-alive"));
+        }
+        _ => {}
+    }
+    r
+}
+
+/// A body hyper must not announce with a length: it ends with the connection (an HTTP/1.0
+/// error file without Content-Length).
+struct UntilClose(Option<Bytes>);
+
+impl hyper::body::Body for UntilClose {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let data = self.get_mut().0.take().filter(|b| !b.is_empty());
+        Poll::Ready(data.map(|b| Ok(Frame::data(b))))
+    }
+}
+
+fn apply_rules(rules: &[Rule], files: &[&ErrorFiles]) -> Option<Result<Response<Body>, NoAnswer>> {
     let rule = rules.first()?;
     Some(match rule {
         Rule::Return {
@@ -261,11 +340,12 @@ fn apply_rules(rules: &[Rule]) -> Option<Response<Body>> {
             if let Some(ct) = content_type {
                 h.insert(CONTENT_TYPE, ct.clone());
             }
-            r
+            Ok(r)
         }
-        Rule::Deny { status } => {
-            error_page(StatusCode::from_u16(*status).unwrap_or(StatusCode::FORBIDDEN))
-        }
+        Rule::Deny { status } => answer(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::FORBIDDEN),
+            files,
+        ),
     })
 }
 
