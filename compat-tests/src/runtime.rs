@@ -292,6 +292,8 @@ pub struct SeenRequest {
     pub body_bytes: u64,
     /// `none`, `content-length`, `chunked`; `tcp` for TCP.
     pub body_encoding: String,
+    /// The body (de-chunked), kept for health checks only, at most 64 KiB.
+    pub body: Vec<u8>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -305,6 +307,8 @@ struct Behaviour {
     set_cookies: Vec<String>,
     /// Other fields (`Name: value`) added to every (non health-check) answer.
     headers: Vec<String>,
+    /// The body of health-check answers; `None`: `NAME health STATUS\n`.
+    health_body: Option<Vec<u8>>,
 }
 
 struct BackendShared {
@@ -517,6 +521,11 @@ impl EchoBackend {
         lock(&self.shared.behaviour).health = Some((path.to_string(), status));
     }
 
+    /// The body of health-check answers (`None`: `NAME health STATUS\n`).
+    pub fn set_health_body(&self, body: Option<Vec<u8>>) {
+        lock(&self.shared.behaviour).health_body = body;
+    }
+
     /// Every request seen, health checks included, in arrival order.
     pub fn seen(&self) -> Vec<SeenRequest> {
         lock(&self.shared.seen).clone()
@@ -610,8 +619,20 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
         let path = parts.next().unwrap_or("").to_string();
         let version = parts.next().unwrap_or("");
         let framing = head.request_framing();
+        let behaviour = lock(&shared.behaviour).clone();
+        let health_status = behaviour
+            .health
+            .as_ref()
+            .filter(|(p, _)| *p == path)
+            .map(|(_, s)| *s);
         let mut count = 0u64;
-        let mut counter = |b: &[u8]| count += b.len() as u64;
+        let mut kept = Vec::new();
+        let mut counter = |b: &[u8]| {
+            count += b.len() as u64;
+            if health_status.is_some() && kept.len() < 65536 {
+                kept.extend_from_slice(&b[..b.len().min(65536 - kept.len())]);
+            }
+        };
         match framing {
             Framing::Length(n) => wire.read_n(n, &mut counter)?,
             Framing::Chunked => wire.read_chunked(&mut counter)?,
@@ -622,12 +643,6 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
         } else {
             !head.has_token("connection", "close")
         };
-        let behaviour = lock(&shared.behaviour).clone();
-        let health_status = behaviour
-            .health
-            .as_ref()
-            .filter(|(p, _)| *p == path)
-            .map(|(_, s)| *s);
         lock(&shared.seen).push(SeenRequest {
             health_check: health_status.is_some(),
             method,
@@ -635,6 +650,7 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
             head: String::from_utf8_lossy(&raw).into_owned(),
             body_bytes: count,
             body_encoding: framing.word().to_string(),
+            body: kept,
         });
         let in_flight = health_status.is_none().then(|| InFlight::new(shared));
         // A protocol upgrade (WebSocket): 101, then every byte is echoed back raw.
@@ -671,7 +687,13 @@ fn serve_http(shared: &BackendShared, stream: TcpStream) -> io::Result<()> {
             }
         }
         let (status, body) = match health_status {
-            Some(s) => (s, format!("{} health {s}\n", shared.name)),
+            Some(s) => (
+                s,
+                match &behaviour.health_body {
+                    Some(b) => String::from_utf8_lossy(b).into_owned(),
+                    None => format!("{} health {s}\n", shared.name),
+                },
+            ),
             None => {
                 std::thread::sleep(behaviour.delay);
                 let body = format!(
@@ -753,6 +775,7 @@ fn serve_tcp(shared: &BackendShared, mut stream: TcpStream) -> io::Result<()> {
                     head: String::new(),
                     body_bytes: 0,
                     body_encoding: "tcp".into(),
+                    body: Vec::new(),
                 });
                 seen.len() - 1
             });
@@ -787,12 +810,18 @@ static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
 impl Proxy {
     /// `haproxy -db -f FILE` (haproxy from PATH).
     pub fn haproxy(template: &str, backends: &[EchoBackend]) -> Result<Proxy, String> {
-        Proxy::start(ProxyKind::Haproxy, Path::new("haproxy"), template, backends)
+        Proxy::start(
+            ProxyKind::Haproxy,
+            Path::new("haproxy"),
+            template,
+            backends,
+            &[],
+        )
     }
 
     /// `BIN -db -c FILE`.
     pub fn rsproxy(bin: &Path, template: &str, backends: &[EchoBackend]) -> Result<Proxy, String> {
-        Proxy::start(ProxyKind::Rsproxy, bin, template, backends)
+        Proxy::start(ProxyKind::Rsproxy, bin, template, backends, &[])
     }
 
     /// `RSPROXY_BIN`, else `target/debug/rsproxy` of the workspace (`CARGO_TARGET_DIR` is
@@ -808,11 +837,14 @@ impl Proxy {
         target.join("debug/rsproxy")
     }
 
-    fn start(
+    /// Starts `program` on the rendered `template` in a directory of its own, which also
+    /// holds `files` (name, bytes) for the configuration to name by relative path.
+    pub fn start(
         kind: ProxyKind,
         program: &Path,
         template: &str,
         backends: &[EchoBackend],
+        files: &[(String, Vec<u8>)],
     ) -> Result<Proxy, String> {
         // A free port found by binding :0 can be taken by someone else before the proxy binds
         // it; that start fails fast and is retried with fresh ports.
@@ -828,6 +860,10 @@ impl Proxy {
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             let file = dir.join("haproxy.cfg");
             std::fs::write(&file, &config).map_err(|e| format!("{}: {e}", file.display()))?;
+            for (name, bytes) in files {
+                let f = dir.join(name);
+                std::fs::write(&f, bytes).map_err(|e| format!("{}: {e}", f.display()))?;
+            }
             let log = std::fs::File::create(dir.join("output.log")).map_err(|e| e.to_string())?;
             let log2 = log.try_clone().map_err(|e| e.to_string())?;
             let flag = match kind {
@@ -1170,22 +1206,66 @@ pub struct BackendSpec {
 /// One action of a scenario's `--- steps`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
-    Connect { conn: String, port: String },
-    Send { conn: String, bytes: Vec<u8> },
-    SendFill { conn: String, n: u64 },
-    SendChunked { conn: String, total: u64, size: u64 },
-    Recv { conn: String },
-    RecvBytes { conn: String, n: u64 },
-    RecvClose { conn: String },
-    Close { conn: String },
-    Shutdown { conn: String },
-    Get { port: String, path: String },
-    Repeat { n: u32, step: Box<Step> },
-    Stop { backend: String },
-    Start { backend: String },
-    SetHealth { backend: String, status: u16 },
-    WaitChecks { backend: String, n: u64 },
-    Sleep { ms: u64 },
+    Connect {
+        conn: String,
+        port: String,
+    },
+    Send {
+        conn: String,
+        bytes: Vec<u8>,
+    },
+    SendFill {
+        conn: String,
+        n: u64,
+    },
+    SendChunked {
+        conn: String,
+        total: u64,
+        size: u64,
+    },
+    Recv {
+        conn: String,
+    },
+    RecvBytes {
+        conn: String,
+        n: u64,
+    },
+    RecvClose {
+        conn: String,
+    },
+    Close {
+        conn: String,
+    },
+    Get {
+        port: String,
+        path: String,
+    },
+    Repeat {
+        n: u32,
+        step: Box<Step>,
+    },
+    Stop {
+        backend: String,
+    },
+    Start {
+        backend: String,
+    },
+    /// `set-health B STATUS ["BODY"]`: B's health path answers STATUS (with BODY).
+    SetHealth {
+        backend: String,
+        status: u16,
+        body: Option<Vec<u8>>,
+    },
+    WaitChecks {
+        backend: String,
+        n: u64,
+    },
+    Shutdown {
+        conn: String,
+    },
+    Sleep {
+        ms: u64,
+    },
 }
 
 /// One line of a scenario's `--- expect`.
@@ -1208,6 +1288,12 @@ pub enum Expectation {
     Reply {
         n: usize,
         check: ReplyCheck,
+    },
+    /// Every health check the backend answered was this request, head and body, byte for
+    /// byte (and there was at least one).
+    HealthRequest {
+        backend: String,
+        bytes: Vec<u8>,
     },
 }
 
@@ -1249,6 +1335,9 @@ pub struct Scenario {
     /// is reported.
     pub rsproxy_pending: Option<String>,
     pub config: String,
+    /// `--- file NAME` sections: files written beside the configuration (which names them
+    /// by relative path), bytes exactly as given.
+    pub files: Vec<(String, Vec<u8>)>,
     /// Steps with their line numbers.
     pub steps: Vec<(usize, String, Step)>,
     pub expects: Vec<(usize, Expectation)>,
@@ -1382,6 +1471,7 @@ fn parse_step(w: &[Vec<u8>]) -> Result<Step, String> {
         "set-health" => Step::SetHealth {
             backend: a(1, "backend")?,
             status: num(w.get(2), "status")?,
+            body: w.get(3).cloned(),
         },
         "wait-checks" => Step::WaitChecks {
             backend: a(1, "backend")?,
@@ -1411,6 +1501,10 @@ fn parse_expect(w: &[Vec<u8>]) -> Result<Expectation, String> {
         "peak" => Expectation::Peak {
             backend: arg(w, 1, "backend")?,
             n: num(w.get(2), "count")?,
+        },
+        "health-request" => Expectation::HealthRequest {
+            backend: arg(w, 1, "backend")?,
+            bytes: w.get(2).cloned().ok_or("health-request: missing bytes")?,
         },
         "reply" => {
             let n: usize = num(w.get(1), "reply number")?;
@@ -1499,6 +1593,7 @@ impl Scenario {
             backends: Vec::new(),
             ignore_headers: Vec::new(),
             config: String::new(),
+            files: Vec::new(),
             steps: Vec::new(),
             expects: Vec::new(),
         };
@@ -1511,6 +1606,14 @@ impl Scenario {
                     "config" => "config",
                     "steps" => "steps",
                     "expect" => "expect",
+                    f if f.starts_with("file ") => {
+                        let file = f["file ".len()..].trim();
+                        if file.is_empty() || file.contains('/') || file == "haproxy.cfg" {
+                            return Err(at(format!("bad file name '{file}'")));
+                        }
+                        scn.files.push((file.to_string(), Vec::new()));
+                        "file"
+                    }
                     other => return Err(at(format!("unknown section '{other}'"))),
                 };
                 continue;
@@ -1525,6 +1628,11 @@ impl Scenario {
                 continue;
             }
             match section {
+                "file" => {
+                    if let Some((_, bytes)) = scn.files.last_mut() {
+                        bytes.extend(w.concat());
+                    }
+                }
                 "header" => match text(&w[0]).as_str() {
                     "description:" => {
                         let d = line.split_once(':').map(|x| x.1).unwrap_or("").trim();
@@ -1580,6 +1688,19 @@ pub fn scenarios_dir() -> PathBuf {
 }
 
 /// Every `*.scn` of `dir`, sorted by name.
+/// The scenarios named in `SCENARIOS` (comma-separated file stems), or all of them.
+pub fn selected(all: Vec<Scenario>) -> Vec<Scenario> {
+    match std::env::var("SCENARIOS") {
+        Ok(names) if !names.trim().is_empty() => {
+            let names: Vec<&str> = names.split(',').map(str::trim).collect();
+            all.into_iter()
+                .filter(|s| names.contains(&s.name.as_str()))
+                .collect()
+        }
+        _ => all,
+    }
+}
+
 pub fn load_scenarios(dir: &Path) -> Result<Vec<Scenario>, String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
@@ -1620,6 +1741,9 @@ pub struct Transcript {
     pub seen: Vec<(String, usize)>,
     /// Per HTTP backend, the most requests it answered at once.
     pub peaks: Vec<(String, u64)>,
+    /// The health-check requests each backend received (head and body), in order. Not
+    /// rendered: how many checks run is a matter of timing.
+    pub health_requests: Vec<(String, Vec<Vec<u8>>)>,
     ignore_headers: Vec<String>,
     /// Allocated addresses and their placeholder names, replaced when rendering.
     names: Vec<(String, String)>,
@@ -1758,7 +1882,11 @@ impl Player<'_> {
                 .backend(backend)?
                 .resume_accepting()
                 .map_err(|e| format!("restart {backend}: {e}"))?,
-            Step::SetHealth { backend, status } => {
+            Step::SetHealth {
+                backend,
+                status,
+                body,
+            } => {
                 let b = self.backend(backend)?;
                 let path = lock(&b.shared.behaviour)
                     .health
@@ -1766,6 +1894,7 @@ impl Player<'_> {
                     .map(|h| h.0.clone())
                     .ok_or_else(|| format!("{backend} has no health=PATH:STATUS"))?;
                 b.set_health(&path, *status);
+                b.set_health_body(body.clone());
             }
             Step::WaitChecks { backend, n } => {
                 let b = self.backend(backend)?;
@@ -1852,8 +1981,16 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
         backends.push(b);
     }
     let proxy = match target {
-        Target::Haproxy => Proxy::haproxy(&scn.config, &backends)?,
-        Target::Rsproxy(bin) => Proxy::rsproxy(bin, &scn.config, &backends)?,
+        Target::Haproxy => Proxy::start(
+            ProxyKind::Haproxy,
+            Path::new("haproxy"),
+            &scn.config,
+            &backends,
+            &scn.files,
+        )?,
+        Target::Rsproxy(bin) => {
+            Proxy::start(ProxyKind::Rsproxy, bin, &scn.config, &backends, &scn.files)?
+        }
     };
     let mut player = Player {
         proxy: &proxy,
@@ -1900,6 +2037,14 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
             .iter()
             .filter(|b| b.mode() == BackendMode::Http)
             .map(|b| (b.name().to_string(), b.peak()))
+            .collect(),
+        health_requests: backends
+            .iter()
+            .map(|b| {
+                let checks = b.seen().into_iter().filter(|r| r.health_check);
+                let raw = checks.map(|r| [r.head.into_bytes(), r.body].concat());
+                (b.name().to_string(), raw.collect())
+            })
             .collect(),
         ignore_headers: scn.ignore_headers.clone(),
         names,
@@ -2054,6 +2199,24 @@ impl Transcript {
                     .and_then(|i| self.replies.get(i))
                     .ok_or_else(|| format!("no reply {n} ({} replies)", self.replies.len()))?;
                 meets_reply(r, check).map_err(|m| format!("reply {n} ({}): {m}", r.step))?;
+            }
+            Expectation::HealthRequest { backend, bytes } => {
+                let got = self
+                    .health_requests
+                    .iter()
+                    .find(|(b, _)| b == backend)
+                    .map(|(_, r)| r.as_slice())
+                    .unwrap_or_default();
+                if got.is_empty() {
+                    return Err(format!("health-request {backend}: no health check seen"));
+                }
+                if let Some(other) = got.iter().find(|r| *r != bytes) {
+                    return Err(format!(
+                        "health-request {backend}: want \"{}\", got \"{}\"",
+                        escape(bytes),
+                        escape(other)
+                    ));
+                }
             }
         }
         Ok(())
@@ -2345,6 +2508,7 @@ mod tests {
             }],
             seen: vec![],
             peaks: vec![],
+            health_requests: vec![],
             ignore_headers: vec![],
             names: vec![],
         };

@@ -10,24 +10,16 @@
 //!   marked `rsproxy-pending: REASON` needs what the runtime does not carry out yet: rsproxy
 //!   must refuse to start on it (never run it differently).
 //!
-//! Both play every scenario and fail once at the end with every failure. `SCENARIO=NAME`
-//! (a substring of file names) plays only the matching ones, for work on one scenario.
+//! Both play every scenario and fail once at the end with every failure. `SCENARIOS=a,b`
+//! plays only those (file stems).
 
 use compat_tests::runtime::{
-    compare, load_scenarios, play, scenarios_dir, Proxy, Scenario, Target,
+    compare, load_scenarios, play, scenarios_dir, selected, Proxy, Target,
 };
-
-fn scenarios() -> Vec<Scenario> {
-    let all = load_scenarios(&scenarios_dir()).expect("scenarios parse");
-    match std::env::var("SCENARIO") {
-        Ok(only) => all.into_iter().filter(|s| s.name.contains(&only)).collect(),
-        Err(_) => all,
-    }
-}
 
 #[test]
 fn every_scenario_meets_its_expectations_on_haproxy() {
-    let scenarios = scenarios();
+    let scenarios = selected(load_scenarios(&scenarios_dir()).expect("scenarios parse"));
     let failures: Vec<String> = std::thread::scope(|s| {
         let runs: Vec<_> = scenarios
             .iter()
@@ -54,7 +46,7 @@ fn rsproxy_carries_traffic_as_haproxy_does() {
         "{}: build rsproxy first or set RSPROXY_BIN",
         bin.display()
     );
-    let scenarios = scenarios();
+    let scenarios = selected(load_scenarios(&scenarios_dir()).expect("scenarios parse"));
     let mut failures = Vec::new();
     for scn in &scenarios {
         if let Some(reason) = &scn.rsproxy_pending {

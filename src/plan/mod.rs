@@ -23,6 +23,11 @@ use serde::Serialize;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 
+mod check;
+mod errorfile;
+pub use check::{BodyRegex, Expect, ExpectRule, HttpCheck};
+pub use errorfile::{find as find_errorfile, ErrorFile, ErrorFiles, ErrorResponse};
+
 /// Everything the runtime needs, resolved.
 #[derive(Debug)]
 pub struct Plan {
@@ -52,6 +57,8 @@ pub struct Frontend {
     /// The backend when no `use_backend` rule chose one (`default_backend`, else the proxy
     /// itself for a `listen`); `None`: HAProxy answers 503.
     pub backend: Option<usize>,
+    /// `errorfile`: HAProxy's own answers replaced by the frontend's files.
+    pub errorfiles: ErrorFiles,
 }
 
 /// One listening socket of a frontend.
@@ -90,6 +97,8 @@ pub struct Backend {
     /// `use-server` rules in order: the first whose condition holds and whose server is up
     /// assigns the server.
     pub use_servers: Vec<(Cond, usize)>,
+    /// `errorfile`: looked up before the frontend's once this backend is chosen.
+    pub errorfiles: ErrorFiles,
 }
 
 /// A backend's `cookie` line.
@@ -147,15 +156,8 @@ pub struct Check {
     pub rise: u32,
     pub fall: u32,
     pub timeout: Option<std::time::Duration>,
-    /// `option httpchk`: the request line to send; `None`: a TCP connect check.
+    /// `option httpchk` (with `http-check send|expect`); `None`: a TCP connect check.
     pub http: Option<HttpCheck>,
-}
-
-#[derive(Debug, Clone)]
-pub struct HttpCheck {
-    pub method: String,
-    pub uri: String,
-    pub version: String,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -407,6 +409,8 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             "logs",
             "no_log",
             "cookie",
+            "http_check",
+            "errorfiles",
         ],
         "",
         p.span,
@@ -441,9 +445,6 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
     // `tarpit` needs the `tarpit` action, which the runtime does not carry out yet.
     if let Some(t) = s.timeouts.get(&TimeoutKind::Tarpit) {
         r.refuse(t.span, "timeout tarpit");
-    }
-    if !s.http_check.is_empty() {
-        r.refuse(s.http_check[0].span, "http-check");
     }
 }
 
@@ -827,6 +828,13 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
         r.refuse(refused.span, &refused.what);
     }
     let s = &p.settings;
+    // Built once for all servers, and only if one is checked: unused check lines are inert.
+    let http_check = p
+        .servers
+        .iter()
+        .any(|srv| srv.opts.check == Some(true))
+        .then(|| check::http_check(s, r))
+        .flatten();
     let mut servers = Vec::new();
     for srv in &p.servers {
         r.unlisted(
@@ -877,26 +885,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
                 .inter
                 .map(|d| d.to_std())
                 .unwrap_or(std::time::Duration::from_secs(2));
-            let http = s
-                .options
-                .get(&OptionName::Httpchk)
-                .filter(|o| o.enabled)
-                .map(|o| match &o.args {
-                    OptionArgs::Httpchk {
-                        method,
-                        uri,
-                        version,
-                    } => HttpCheck {
-                        method: method.clone().unwrap_or_else(|| "OPTIONS".into()),
-                        uri: uri.clone().unwrap_or_else(|| "/".into()),
-                        version: version.clone().unwrap_or_else(|| "HTTP/1.0".into()),
-                    },
-                    _ => HttpCheck {
-                        method: "OPTIONS".into(),
-                        uri: "/".into(),
-                        version: "HTTP/1.0".into(),
-                    },
-                });
+            let http = http_check.clone();
             Check {
                 addr: o.addr,
                 port: o.port,
@@ -982,6 +971,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
             .as_ref()
             .map(|h| h.node)
             .unwrap_or(ir::HttpReuse::Safe),
+        errorfiles: errorfile::errorfiles(s, r),
     }
 }
 
@@ -1130,6 +1120,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
         conn_mode: conn_mode(s),
         switching,
         backend: target,
+        errorfiles: errorfile::errorfiles(s, r),
     }
 }
 
@@ -1259,7 +1250,10 @@ mod tests {
         assert_eq!(app.balance, Balance::LeastConn);
         let c = app.servers[0].check.as_ref().unwrap();
         assert_eq!((c.inter.as_secs(), c.rise, c.fall), (3, 1, 2));
-        assert_eq!(c.http.as_ref().map(|h| h.method.as_str()), Some("HEAD"));
+        assert_eq!(
+            c.http.as_ref().map(|h| &h.request[..]),
+            Some(&b"HEAD /check.txt HTTP/1.0\r\n\r\n"[..])
+        );
         assert!(app.servers[1].backup && app.servers[1].check.is_none());
     }
 

@@ -7,20 +7,25 @@
 //! response streamed back. Bodies are streamed both ways, never buffered whole.
 //!
 //! Errors answer what HAProxy answers, byte for byte: 503 when no server can be reached, 502
-//! when the server's response is unusable, 504 when `timeout server` expires first.
+//! when the server's response is unusable, 504 when `timeout server` expires first. An
+//! `errorfile` for the status replaces HAProxy's page: the backend's once one is chosen (a
+//! `deny` or failure there), then the frontend's (what haproxy 2.6.12 does; a frontend's
+//! `deny` only sees the frontend's files).
 
 use super::body::{BoxError, IdleTimedOut, IdleTimeout};
 use super::rules;
 use super::{connect, BackendState, KeyNeed, Slot};
 use crate::acl::{Ctx, World};
 use crate::balance::Key;
-use crate::plan::{Action, ConnMode, Forwardfor, Frontend, Redirect, Rule};
+use crate::plan::{
+    Action, ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Redirect, Rule,
+};
 use crate::stats::Counters;
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Body as _;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, UPGRADE};
 use hyper::{Request, Response, StatusCode};
@@ -28,7 +33,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use rsproxy_parser::ir::haproxy::HttpReuse;
 use rsproxy_parser::ir::haproxy::RedirectKind;
 use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -209,7 +213,7 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
             let resp = handle(req, &fe, &session, first, peer, local).await;
             // The request's body was read meanwhile: those bytes were not a next request.
             session.partial.store(false, Ordering::Relaxed);
-            Ok::<_, Infallible>(resp)
+            resp
         }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -244,11 +248,28 @@ pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: A
     if result.is_err_and(|e| e.is_timeout()) && !answered {
         if let Ok(write) = Arc::try_unwrap(write) {
             let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
-            let _ = w.write_all(REQUEST_TIMEOUT).await;
+            let silent = crate::plan::find_errorfile(&[&fe.plan.errorfiles], 408)
+                .is_some_and(|e| e.response.is_none());
+            if !silent {
+                let _ = w.write_all(REQUEST_TIMEOUT).await;
+            }
             let _ = w.shutdown().await;
         }
     }
 }
+
+/// An empty `errorfile` for the status: the connection is closed without an answer (the
+/// service's error makes hyper drop it without writing).
+#[derive(Debug)]
+pub struct NoAnswer;
+
+impl std::fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("closed without an answer (empty errorfile)")
+    }
+}
+
+impl std::error::Error for NoAnswer {}
 
 /// HAProxy's answer to a request head not received within `timeout http-request`, as it
 /// writes it (raw, not through its HTTP layer: note the header names' case).
@@ -334,10 +355,18 @@ async fn handle(
     first: bool,
     peer: SocketAddr,
     local: SocketAddr,
-) -> Response<Body> {
+) -> Result<Response<Body>, NoAnswer> {
     fe.counters.request();
-    let resp = route(req, fe, session, first, peer, local).await;
-    fe.counters.response(resp.status().as_u16());
+    let (resp, backend) = route(req, fe, session, first, peer, local).await;
+    // Once a backend is chosen its error files come first, then the frontend's; before, only
+    // the frontend's (what haproxy 2.6.12 does).
+    let resp = match backend.and_then(|b| fe.shared.backends.get(b)) {
+        Some((b, _)) => with_errorfiles(resp, &[&b.plan.errorfiles, &fe.plan.errorfiles]),
+        None => with_errorfiles(resp, &[&fe.plan.errorfiles]),
+    };
+    if let Ok(r) = &resp {
+        fe.counters.response(r.status().as_u16());
+    }
     resp
 }
 
@@ -349,7 +378,7 @@ async fn route(
     first: bool,
     peer: SocketAddr,
     local: SocketAddr,
-) -> Response<Body> {
+) -> (Response<Body>, Option<usize>) {
     let plan = &fe.plan;
     let (mut parts, body) = req.into_parts();
     let mut env = rules::Env {
@@ -360,13 +389,13 @@ async fn route(
         world: &*fe.shared,
     };
     if let Some(r) = run_request_rules(&plan.rules, &fe.counters, &mut parts, env) {
-        return r;
+        return (r, None);
     }
     let chosen = {
         let t = rules::target(&parts.uri);
         let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
         if let Some(r) = apply_redirects(&plan.redirects, &ctx) {
-            return r;
+            return (r, None);
         }
         plan.switching
             .iter()
@@ -375,7 +404,7 @@ async fn route(
             .or(plan.backend)
     };
     let Some((backend, pools)) = chosen.and_then(|b| fe.shared.backends.get(b)) else {
-        return error_page(StatusCode::SERVICE_UNAVAILABLE);
+        return (error_page(StatusCode::SERVICE_UNAVAILABLE), None);
     };
     env.backend = chosen;
     backend.counters.request();
@@ -387,7 +416,7 @@ async fn route(
         });
     if let Some(r) = early {
         backend.counters.response(r.status().as_u16());
-        return r;
+        return (r, chosen);
     }
     let req = Request::from_parts(parts, body);
     let mut resp = to_backend(req, fe, backend, pools, session, first, env).await;
@@ -411,7 +440,7 @@ async fn route(
         }
     }
     backend.counters.response(resp.status().as_u16());
-    resp
+    (resp, chosen)
 }
 
 /// The server of the first `use-server` rule whose condition holds and whose server is up.
@@ -549,6 +578,74 @@ async fn to_backend(
             resp
         }
         Err(failed) => failed.response(),
+    }
+}
+
+/// Marks a response rsproxy made itself with HAProxy's page for a status, so that a
+/// configured `errorfile` can replace it.
+#[derive(Debug, Clone, Copy)]
+struct Generated;
+
+/// The response as it leaves: one of HAProxy's own pages is replaced by the first of `files`
+/// that has an `errorfile` for its status (an empty one closes without an answer).
+fn with_errorfiles(
+    resp: Response<Body>,
+    files: &[&ErrorFiles],
+) -> Result<Response<Body>, NoAnswer> {
+    if resp.extensions().get::<Generated>().is_none() {
+        return Ok(resp);
+    }
+    match crate::plan::find_errorfile(files, resp.status().as_u16()) {
+        None => Ok(resp),
+        Some(e) => e.response.as_ref().map(errorfile_response).ok_or(NoAnswer),
+    }
+}
+
+/// An error file's response as HAProxy writes it (see `plan::errorfile`).
+fn errorfile_response(e: &ErrorResponse) -> Response<Body> {
+    let body = if e.length_known {
+        full(e.body.clone())
+    } else {
+        UntilClose(Some(e.body.clone())).boxed()
+    };
+    let mut r = Response::new(body);
+    *r.status_mut() = e.status;
+    *r.version_mut() = if e.http10 {
+        hyper::Version::HTTP_10
+    } else {
+        hyper::Version::HTTP_11
+    };
+    r.extensions_mut().insert(e.reason.clone());
+    let h = r.headers_mut();
+    for (name, value) in &e.headers {
+        h.append(name.clone(), value.clone());
+    }
+    match (e.http10, e.close) {
+        (false, true) => {
+            h.append(CONNECTION, HeaderValue::from_static("close"));
+        }
+        (true, false) => {
+            h.append(CONNECTION, HeaderValue::from_static("keep-alive"));
+        }
+        _ => {}
+    }
+    r
+}
+
+/// A body hyper must not announce with a length: it ends with the connection (an HTTP/1.0
+/// error file without Content-Length).
+struct UntilClose(Option<Bytes>);
+
+impl hyper::body::Body for UntilClose {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let data = self.get_mut().0.take().filter(|b| !b.is_empty());
+        Poll::Ready(data.map(|b| Ok(Frame::data(b))))
     }
 }
 
@@ -1015,6 +1112,12 @@ const PAGES: &[(u16, &str, bool, &str)] = &[
 /// HAProxy's built-in response for `status` (its 503 page for a status it has none for),
 /// headers in its order, lowercase, as it sends them.
 pub fn error_page(status: StatusCode) -> Response<Body> {
+    let mut r = haproxy_page(status);
+    r.extensions_mut().insert(Generated);
+    r
+}
+
+fn haproxy_page(status: StatusCode) -> Response<Body> {
     let (code, reason, close, text) = PAGES
         .iter()
         .copied()

@@ -145,13 +145,15 @@ pub fn parse_http_errors_line(h: &mut HttpErrors, a: Args, d: &mut Diagnostics) 
     let Ok(status) = code.parse::<u16>() else {
         return d.push(a.error(1, format!("status code '{code}' not handled.")));
     };
-    if !std::path::Path::new(path).is_file() {
-        return d.push(a.error(2, format!("error opening file '{path}'.")));
-    }
+    let response = match super::errorfile::load(path) {
+        Ok(r) => r,
+        Err(m) => return d.push(a.error(2, m)),
+    };
     h.errorfiles.push(Spanned::new(
         ErrorFile {
             status,
             path: path.to_string(),
+            response,
         },
         a.span(2),
     ));

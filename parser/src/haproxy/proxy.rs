@@ -7,11 +7,11 @@
 
 use super::kw::{self, Args, Support, TimeUnit};
 use super::options::{self, Caps};
-use super::{acl, bind, did_you_mean, global, logformat, rules, server};
+use super::{acl, bind, did_you_mean, errorfile, global, httpcheck, logformat, rules, server};
 use crate::ir::haproxy::{
     Acl, AclRef, BackendRef, Balance, Condition, Cookie, CookieMode, ErrorFile, HashFunction,
-    HashMethod, HashType, HttpCheckMatch, HttpCheckRule, HttpReuse, Mode, OptionSetting, Proxy,
-    ProxyKind, UseBackend, UseServer,
+    HashMethod, HashType, HttpReuse, Mode, OptionArgs, OptionSetting, Proxy, ProxyKind, UseBackend,
+    UseServer,
 };
 use crate::{Diagnostics, Span, Spanned};
 
@@ -124,7 +124,7 @@ static KEYWORDS: &[Keyword] = &[
         None => d.push(a.error(0, "'log-tag' expects a tag for use in syslog.")),
     }),
     kw("cookie", BE, true, parse_cookie),
-    kw("http-check", BE, true, parse_http_check),
+    kw("http-check", BE, true, httpcheck::parse),
     kw("errorfile", ALL, true, parse_errorfile),
     kw("errorfiles", ALL, true, |p, a, d| match a.get(1) {
         Some(n) => p
@@ -485,6 +485,17 @@ fn parse_option_line(
             }
         }
     }
+    if def.id == O::Httpchk {
+        httpcheck::own_rules(p);
+        if let OptionArgs::Httpchk {
+            version: Some(v), ..
+        } = &args
+        {
+            if v.contains("\r\n") {
+                d.push(a.warning(0, "'option httpchk' : hiding headers or body at the end of the version string is deprecated. Please, consider to use 'http-check send' directive instead."));
+            }
+        }
+    }
     p.settings.options.insert(
         def.id,
         Spanned::new(OptionSetting { enabled, args }, a.span(at)),
@@ -746,106 +757,12 @@ fn parse_cookie(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
     p.settings.cookie = Some(Spanned::new(c, a.span(1)));
 }
 
-/// `http-check send|expect|connect|disable-on-404|send-state ...`
-fn parse_http_check(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
-    let rule = match a.at(1) {
-        "disable-on-404" => HttpCheckRule::DisableOn404,
-        "send-state" => HttpCheckRule::SendState,
-        "connect" => HttpCheckRule::Connect { args: (2..a.len()).map(|i| a.at(i).to_string()).collect() },
-        "send" => {
-            let (mut method, mut uri, mut version, mut headers, mut body) = (None, None, None, Vec::new(), None);
-            let mut i = 2;
-            while i < a.len() {
-                let v = a.get(i + 1).map(str::to_string);
-                let has_value = v.is_some();
-                match a.at(i) {
-                    "meth" => method = v,
-                    "uri" => uri = v,
-                    "ver" => version = v,
-                    "hdr" => {
-                        let (Some(n), Some(val)) = (a.get(i + 1), a.get(i + 2)) else {
-                            return d.push(a.error(i, "'http-check send' : 'hdr' expects <name> and <value> as arguments."));
-                        };
-                        headers.push((n.to_string(), val.to_string()));
-                        i += 3;
-                        continue;
-                    }
-                    "body" => body = v,
-                    "uri-lf" | "body-lf" | "comment" => {}
-                    other => {
-                        return d.push(a.error(
-                            i,
-                            format!("'http-check send' : expects 'meth', 'uri', 'uri-lf', 'ver', 'hdr', 'body', 'body-lf' and 'comment' but got '{other}' as argument."),
-                        ))
-                    }
-                }
-                if !has_value {
-                    return d.push(a.error(i, format!("'http-check send' : '{}' expects a value.", a.at(i))));
-                }
-                i += 2;
-            }
-            // After an `expect`, a new request needs its own `connect` first.
-            let rules = &p.settings.http_check;
-            let last_connect = rules.iter().rposition(|r| matches!(r.node, HttpCheckRule::Connect { .. }));
-            let expect_after = rules
-                .iter()
-                .enumerate()
-                .any(|(i, r)| matches!(r.node, HttpCheckRule::Expect { .. }) && last_connect.is_none_or(|c| i > c));
-            if expect_after {
-                return d.push(a.error(
-                    1,
-                    format!(
-                        "'http-check send' : unable to add http-check send rule at step {} (missing connect rule)..",
-                        rules.len() + 1
-                    ),
-                ));
-            }
-            HttpCheckRule::Send { method, uri, version, headers, body }
-        }
-        "expect" => {
-            let mut i = 2;
-            // Options such as min-recv/comment/ok-status come first.
-            while matches!(a.at(i), "min-recv" | "comment" | "ok-status" | "error-status" | "tout-status" | "on-success" | "on-error" | "status-code") {
-                i += 2;
-            }
-            let negate = a.at(i).starts_with('!');
-            let m = a.at(i).trim_start_matches('!');
-            let matcher = match m {
-                "status" => HttpCheckMatch::Status,
-                "rstatus" => HttpCheckMatch::Rstatus,
-                "string" => HttpCheckMatch::String,
-                "rstring" => HttpCheckMatch::Rstring,
-                "hdr" => HttpCheckMatch::Hdr,
-                "fhdr" => HttpCheckMatch::Fhdr,
-                _ => {
-                    return d.push(a.error(
-                        i,
-                        format!("'http-check expect' : unknown pattern type '{m}' (expects 'status', 'rstatus', 'string', 'rstring', 'hdr', 'fhdr', 'custom' ...)"),
-                    ))
-                }
-            };
-            let Some(pattern) = a.get(i + 1) else {
-                return d.push(a.error(i, format!("'http-check expect' : '{m}' expects <pattern> as an argument.")));
-            };
-            HttpCheckRule::Expect { negate, matcher, pattern: pattern.to_string() }
-        }
-        "comment" | "set-var" | "unset-var" => return d.push(kw::unsupported(a.span(1), &format!("http-check {}", a.at(1)))),
-        other => {
-            return d.push(a.error(
-                1,
-                format!("'http-check' only supports 'disable-on-404', 'send-state', 'comment', 'connect', 'send', 'expect', 'set-var' and 'unset-var' (got '{other}')."),
-            ))
-        }
-    };
-    p.settings.http_check.push(Spanned::new(rule, a.span(1)));
-}
-
 /// HTTP status codes `errorfile` may replace.
 const ERRORFILE_CODES: &[u16] = &[
     200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
 ];
 
-/// `errorfile CODE FILE` — HAProxy reads the file at start-up; a missing one is an error.
+/// `errorfile CODE FILE` — HAProxy reads and checks the file at start-up ([`errorfile`]).
 fn parse_errorfile(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
     let (Some(code), Some(path)) = (a.get(1), a.get(2)) else {
         return d.push(a.error(
@@ -860,14 +777,15 @@ fn parse_errorfile(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
     let Some(status) = status else {
         return d.push(a.error(1, format!("status code '{code}' not handled.")));
     };
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => {}
-        _ => return d.push(a.error(2, format!("error opening file '{path}'."))),
-    }
+    let response = match errorfile::load(path) {
+        Ok(r) => r,
+        Err(m) => return d.push(a.error(2, m)),
+    };
     p.settings.errorfiles.push(Spanned::new(
         ErrorFile {
             status,
             path: path.to_string(),
+            response,
         },
         a.span(2),
     ));

@@ -46,6 +46,7 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
         check_servers(p, diags);
         check_listeners_and_timeouts(p, diags);
         check_http_only_options(p, diags);
+        check_http_check_rules(p, diags);
         for name in &p.settings.errorfiles_from {
             if !config.http_errors.iter().any(|h| h.name.node == name.node) {
                 diags.push(err(
@@ -270,6 +271,25 @@ fn check_listeners_and_timeouts(p: &Proxy, diags: &mut Diagnostics) {
             format!(
                 "missing timeouts for {} '{}'. While not properly invalid, you will certainly encounter various problems with such a configuration. To fix this, please ensure that all following timeouts are set to a non-zero value: 'client', 'connect', 'server'.",
                 p.kind.keyword(),
+                p.name.node
+            ),
+        ));
+    }
+}
+
+/// `http-check` rules do nothing without `option httpchk`: HAProxy ignores them with a warning.
+fn check_http_check_rules(p: &Proxy, diags: &mut Diagnostics) {
+    let httpchk = p
+        .settings
+        .options
+        .get(&OptionName::Httpchk)
+        .is_some_and(|o| o.node.enabled);
+    if p.kind.has_backend() && !httpchk && !p.settings.http_check.is_empty() {
+        diags.push(Diagnostic::warning(
+            Dialect::Haproxy,
+            p.name.span,
+            format!(
+                "proxy '{}' uses http-check rules without 'option httpchk', so the rules are ignored.",
                 p.name.node
             ),
         ));

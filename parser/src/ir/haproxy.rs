@@ -529,19 +529,28 @@ pub enum CookieMode {
     Prefix,
 }
 
+/// One `http-check` line. A proxy's first `http-check` or `option httpchk` line replaces
+/// the rules (and the `option httpchk` request) it inherited from its defaults section, as in
+/// HAProxy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum HttpCheckRule {
     Send {
         method: Option<String>,
         uri: Option<String>,
         version: Option<String>,
+        /// `hdr NAME VALUE`, in order (VALUE is a log-format string).
         headers: Vec<(String, String)>,
         body: Option<String>,
+        /// `uri-lf`, `body-lf` and `comment` with their values, as written.
+        others: Vec<(String, String)>,
     },
     Expect {
         negate: bool,
         matcher: HttpCheckMatch,
+        /// The pattern; for `hdr`/`fhdr` every word of the match, space-separated.
         pattern: String,
+        /// `min-recv`, `comment`, `ok-status`, ... with their values, as written.
+        options: Vec<(String, String)>,
     },
     Connect {
         args: Vec<String>,
@@ -556,6 +565,7 @@ pub enum HttpCheckMatch {
     Rstatus,
     String,
     Rstring,
+    StringLf,
     Hdr,
     Fhdr,
 }
@@ -564,6 +574,23 @@ pub enum HttpCheckMatch {
 pub struct ErrorFile {
     pub status: u16,
     pub path: String,
+    /// The file's response, read and checked when the configuration is read (as HAProxy
+    /// does); `None`: the file is empty, and HAProxy closes the connection without answering.
+    #[serde(skip)]
+    pub response: Option<ErrorResponse>,
+}
+
+/// An error file's HTTP response as written in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorResponse {
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub version: String,
+    pub status: u16,
+    /// The reason phrase as written (may be empty).
+    pub reason: Vec<u8>,
+    /// In file order, names as written, values without surrounding blanks.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
 }
 
 // ---------------------------------------------------------------------------------------
