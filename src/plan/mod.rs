@@ -53,7 +53,7 @@ pub struct Frontend {
     pub conn_mode: ConnMode,
     /// `use_backend` rules in order: the first whose condition holds (or that has none)
     /// chooses the backend.
-    pub switching: Vec<(Option<Cond>, usize)>,
+    pub switching: Vec<(Option<Cond>, Switch)>,
     /// The backend when no `use_backend` rule chose one (`default_backend`, else the proxy
     /// itself for a `listen`); `None`: HAProxy answers 503.
     pub backend: Option<usize>,
@@ -196,12 +196,22 @@ pub struct Rule {
     pub action: Action,
 }
 
+/// A `use_backend` target.
+#[derive(Debug, Clone)]
+pub enum Switch {
+    Backend(usize),
+    /// A log-format name resolved per request; a name no backend has ends the rules and
+    /// the default backend applies.
+    Dynamic(Fmt),
+}
+
 /// A `redirect` rule.
 #[derive(Debug, Clone)]
 pub struct Redirect {
     pub cond: Option<Cond>,
     pub kind: ir::RedirectKind,
-    pub target: String,
+    /// A log-format string, as in HAProxy.
+    pub target: Fmt,
     pub code: u16,
     pub drop_query: bool,
     pub append_slash: bool,
@@ -243,6 +253,8 @@ pub enum Action {
         status: u16,
         reason: Option<String>,
     },
+    /// `http-request redirect`: answers like a `redirect` rule.
+    Redirect(Redirect),
 }
 
 /// Builds the plan, or says what in the configuration the runtime does not carry out yet.
@@ -573,10 +585,17 @@ fn redirects(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Re
         let Ok(c) = cond(rd.node.cond.as_ref(), acls, r) else {
             continue;
         };
+        let target = match Fmt::compile(&rd.node.target, acls.names()) {
+            Ok(t) => t,
+            Err(what) => {
+                r.refuse(rd.span, &what);
+                continue;
+            }
+        };
         out.push(Redirect {
             cond: c,
             kind: rd.node.kind,
-            target: rd.node.target.clone(),
+            target,
             code: rd.node.code,
             drop_query: rd.node.drop_query,
             append_slash: rd.node.append_slash,
@@ -703,6 +722,26 @@ fn rule_list(
                 cond: c,
                 action: Action::Allow,
             }),
+            HttpAction::Redirect(rd) if kind == "http-request" => {
+                if rd.set_cookie.is_some() || rd.clear_cookie.is_some() {
+                    r.refuse(rule.span, "redirect ... set-cookie/clear-cookie");
+                    continue;
+                }
+                let Some(target) = fmt(&rd.target, acls, r, rule.span) else {
+                    continue;
+                };
+                out.push(Rule {
+                    cond: c,
+                    action: Action::Redirect(Redirect {
+                        cond: None,
+                        kind: rd.kind,
+                        target,
+                        code: rd.code,
+                        drop_query: rd.drop_query,
+                        append_slash: rd.append_slash,
+                    }),
+                })
+            }
             HttpAction::SetHeader { name, value } | HttpAction::AddHeader { name, value } => {
                 let Some((n, Some(v))) = header_action(rule, kind, name, Some(value), acls, r)
                 else {
@@ -1089,10 +1128,13 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
         match &ub.backend.node {
             ir::BackendRef::Name(n) => {
                 if let Some(&b) = backends.get(n) {
-                    switching.push((c, b));
+                    switching.push((c, Switch::Backend(b)));
                 }
             }
-            ir::BackendRef::Dynamic(_) => r.refuse(ub.span, "use_backend' with a dynamic name"),
+            ir::BackendRef::Dynamic(f) => match Fmt::compile(f, names) {
+                Ok(f) => switching.push((c, Switch::Dynamic(f))),
+                Err(what) => r.refuse(ub.backend.span, &what),
+            },
         }
     }
     let target = None

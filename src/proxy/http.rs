@@ -18,7 +18,7 @@ use super::{connect, BackendState, KeyNeed, Slot};
 use crate::acl::{Ctx, World};
 use crate::balance::Key;
 use crate::plan::{
-    Action, ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Redirect, Rule,
+    Action, ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Redirect, Rule, Switch,
 };
 use crate::stats::Counters;
 use bytes::Bytes;
@@ -156,6 +156,26 @@ impl Session {
 pub struct Shared {
     pub backends: Vec<(Arc<BackendState>, Arc<Pools>)>,
     pub frontends: Vec<Arc<Counters>>,
+    /// Backend names, for `use_backend` with a log-format name.
+    pub backend_names: std::collections::HashMap<String, usize>,
+}
+
+/// The backend of a request or connection: the first `use_backend` whose condition holds,
+/// else the default. A dynamic name that names no backend ends the rules: the default.
+pub fn choose_backend(plan: &Frontend, shared: &Shared, ctx: &Ctx<'_>) -> Option<usize> {
+    for (c, target) in &plan.switching {
+        if !c.as_ref().is_none_or(|c| c.eval(ctx)) {
+            continue;
+        }
+        return match target {
+            Switch::Backend(b) => Some(*b),
+            Switch::Dynamic(f) => std::str::from_utf8(&f.render(ctx))
+                .ok()
+                .and_then(|n| shared.backend_names.get(n).copied())
+                .or(plan.backend),
+        };
+    }
+    plan.backend
 }
 
 impl World for Shared {
@@ -397,11 +417,7 @@ async fn route(
         if let Some(r) = apply_redirects(&plan.redirects, &ctx) {
             return (r, None);
         }
-        plan.switching
-            .iter()
-            .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&ctx)))
-            .map(|(_, b)| *b)
-            .or(plan.backend)
+        choose_backend(plan, &fe.shared, &ctx)
     };
     let Some((backend, pools)) = chosen.and_then(|b| fe.shared.backends.get(b)) else {
         return (error_page(StatusCode::SERVICE_UNAVAILABLE), None);
@@ -471,6 +487,11 @@ fn run_request_rules(
     };
     match rules::request(list, &mut head, env) {
         rules::Verdict::Pass => None,
+        rules::Verdict::Answer(Action::Redirect(rd)) => {
+            let t = rules::target(&parts.uri);
+            let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
+            redirect_response(rd, &ctx)
+        }
         rules::Verdict::Answer(a) => Some(answer(a, counters)),
     }
 }
@@ -680,7 +701,13 @@ fn apply_redirects(rules: &[Redirect], ctx: &Ctx<'_>) -> Option<Response<Body>> 
     let rd = rules
         .iter()
         .find(|r| r.cond.as_ref().is_none_or(|c| c.eval(ctx)))?;
+    redirect_response(rd, ctx)
+}
+
+/// A redirect's answer for this request.
+fn redirect_response(rd: &Redirect, ctx: &Ctx<'_>) -> Option<Response<Body>> {
     let http = ctx.http.as_ref()?;
+    let dest = rd.target.render(ctx);
     let target = http.target;
     // The path and query of the request, as the redirect carries them on.
     let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -689,17 +716,17 @@ fn apply_redirects(rules: &[Redirect], ctx: &Ctx<'_>) -> Option<Response<Body>> 
     };
     let mut loc: Vec<u8> = Vec::new();
     match rd.kind {
-        RedirectKind::Location => loc.extend_from_slice(rd.target.as_bytes()),
+        RedirectKind::Location => loc.extend_from_slice(&dest),
         RedirectKind::Prefix | RedirectKind::Scheme => {
             if rd.kind == RedirectKind::Scheme {
-                loc.extend_from_slice(rd.target.as_bytes());
+                loc.extend_from_slice(&dest);
                 loc.extend_from_slice(b"://");
                 if let Some(host) = http.headers.get(hyper::header::HOST) {
                     loc.extend_from_slice(host.as_bytes());
                 }
-            } else if rd.target != "/" {
+            } else if dest != b"/" {
                 // `prefix /` keeps the path as it is.
-                loc.extend_from_slice(rd.target.as_bytes());
+                loc.extend_from_slice(&dest);
             }
             loc.extend_from_slice(path);
             if rd.append_slash && !path.ends_with(b"/") {

@@ -97,7 +97,9 @@ pub fn request<'r>(rules: &'r [Rule], head: &mut Head<'_>, env: Env<'_>) -> Verd
             continue;
         }
         match &rule.action {
-            Action::Return { .. } | Action::Deny { .. } => return Verdict::Answer(&rule.action),
+            Action::Return { .. } | Action::Deny { .. } | Action::Redirect(_) => {
+                return Verdict::Answer(&rule.action)
+            }
             Action::Allow => return Verdict::Pass,
             Action::SetPath(_) => {
                 if let Some(v) = rendered {

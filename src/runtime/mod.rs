@@ -236,7 +236,13 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
             }
         }
     }
+    let backend_names = backends
+        .iter()
+        .enumerate()
+        .map(|(i, (b, _))| (b.plan.name.clone(), i))
+        .collect();
     let shared = Arc::new(Shared {
+        backend_names,
         backends,
         frontends: frontends.iter().map(|(_, c)| Arc::clone(c)).collect(),
     });
@@ -337,13 +343,7 @@ fn tcp_backend(
         backend: None,
         world: &*fe.shared,
     };
-    let index = fe
-        .plan
-        .switching
-        .iter()
-        .find(|(c, _)| c.as_ref().is_none_or(|c| c.eval(&ctx)))
-        .map(|(_, b)| *b)
-        .or(fe.plan.backend)?;
+    let index = crate::proxy::http::choose_backend(&fe.plan, &fe.shared, &ctx)?;
     let (b, _) = fe.shared.backends.get(index)?;
     let ctx = crate::acl::Ctx {
         backend: Some(index),
