@@ -6,10 +6,14 @@
 //! HAProxy's header handling (`X-Forwarded-For`, `Connection` per keep-alive mode) and the
 //! response streamed back. Bodies are streamed both ways, never buffered whole.
 //!
+//! The client connection around the requests (idle waits, the request-head timeout, keeping
+//! memory low between requests) is [`super::client`]'s.
+//!
 //! Errors answer what HAProxy answers, byte for byte: 503 when no server can be reached, 502
 //! when the server's response is unusable, 504 when `timeout server` expires first.
 
 use super::body::{BoxError, IdleTimeout};
+use super::client::Upload;
 use super::{connect, BackendState, ConnectError, KeyNeed};
 use crate::balance::Key;
 use crate::plan::{ConnMode, Forwardfor, Frontend, Rule};
@@ -21,16 +25,10 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderName, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use std::convert::Infallible;
+use hyper_util::rt::TokioIo;
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use std::time::Duration;
 
 pub type Body = BoxBody<Bytes, BoxError>;
 
@@ -78,6 +76,12 @@ pub struct HttpFrontend {
     pub backend: Option<(Arc<BackendState>, Arc<Pools>)>,
     mode: ConnMode,
     forwardfor: Option<Forwardfor>,
+    /// How long a client has to send a request head: `timeout http-request`, else
+    /// `timeout client`, else 30 s (hyper's default, which rsproxy has always applied then).
+    pub(super) head_timeout: Duration,
+    /// hyper's settings for this frontend's client connections, made once (each client
+    /// connection runs many short hyper connections, see [`super::client`]).
+    pub(super) builder: hyper::server::conn::http1::Builder,
 }
 
 impl HttpFrontend {
@@ -91,108 +95,30 @@ impl HttpFrontend {
         let forwardfor = be
             .and_then(|b| b.forwardfor.clone())
             .or_else(|| plan.forwardfor.clone());
+        let head_timeout = plan
+            .timeouts
+            .http_request
+            .or(plan.timeouts.client)
+            .unwrap_or(Duration::from_secs(30));
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        // The request-head timeout is kept by [`super::client`], across hyper connections.
+        builder
+            .keep_alive(mode != ConnMode::Close)
+            .auto_date_header(false)
+            .header_read_timeout(None);
         HttpFrontend {
             plan,
             backend,
             mode,
             forwardfor,
+            head_timeout,
+            builder,
         }
     }
 }
 
-/// Serves one client connection until it closes.
-pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: Arc<HttpFrontend>) {
-    let _ = client.set_nodelay(true);
-    let keep_alive = fe.mode != ConnMode::Close;
-    let header_timeout = fe.plan.timeouts.http_request.or(fe.plan.timeouts.client);
-    let answered = Arc::new(AtomicBool::new(false));
-    let fe2 = Arc::clone(&fe);
-    let answered2 = Arc::clone(&answered);
-    let service = hyper::service::service_fn(move |req| {
-        let fe = Arc::clone(&fe2);
-        answered2.store(true, Ordering::Relaxed);
-        async move { Ok::<_, Infallible>(handle(req, &fe, peer, local).await) }
-    });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .keep_alive(keep_alive)
-        .auto_date_header(false)
-        .timer(TokioTimer::new());
-    if let Some(t) = header_timeout {
-        builder.header_read_timeout(t);
-    }
-    let (io, write) = ClientIo::new(client);
-    let result = builder.serve_connection(TokioIo::new(io), service).await;
-    // No request arrived whole in time on this connection: HAProxy answers 408 (an idle
-    // kept-alive connection, which already had its answers, is closed silently instead).
-    if result.is_err_and(|e| e.is_timeout()) && !answered.load(Ordering::Relaxed) {
-        if let Ok(write) = Arc::try_unwrap(write) {
-            let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
-            let _ = w.write_all(REQUEST_TIMEOUT).await;
-            let _ = w.shutdown().await;
-        }
-    }
-}
-
-/// HAProxy's answer to a request head not received within `timeout http-request`, as it
-/// writes it (raw, not through its HTTP layer: note the header names' case).
-const REQUEST_TIMEOUT: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
-
-/// The client connection as hyper sees it, with the write side shared so that the
-/// connection can still be answered after hyper gave up on it. The lock is only taken inside
-/// a (synchronous) poll, never across an await.
-struct ClientIo {
-    read: OwnedReadHalf,
-    write: Arc<Mutex<OwnedWriteHalf>>,
-}
-
-impl ClientIo {
-    fn new(stream: TcpStream) -> (Self, Arc<Mutex<OwnedWriteHalf>>) {
-        let (read, write) = stream.into_split();
-        let write = Arc::new(Mutex::new(write));
-        (
-            ClientIo {
-                read,
-                write: Arc::clone(&write),
-            },
-            write,
-        )
-    }
-}
-
-impl AsyncRead for ClientIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.read).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for ClientIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        Pin::new(&mut *w).poll_write(cx, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        Pin::new(&mut *w).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        Pin::new(&mut *w).poll_shutdown(cx)
-    }
-}
-
-async fn handle(
-    req: Request<Incoming>,
+pub(super) async fn handle(
+    req: Request<Upload>,
     fe: &HttpFrontend,
     peer: SocketAddr,
     local: SocketAddr,
@@ -272,7 +198,7 @@ fn apply_rules(rules: &[Rule]) -> Option<Response<Body>> {
 /// The request as the server gets it: hop-by-hop headers removed, `X-Forwarded-For` added,
 /// `Connection: close` in the closing modes (HAProxy 2.6 sends nothing in keep-alive mode).
 fn outgoing_request(
-    req: Request<Incoming>,
+    req: Request<Upload>,
     peer: SocketAddr,
     ff: Option<&Forwardfor>,
     mode: ConnMode,

@@ -164,16 +164,25 @@ async fn accept_loop(
             }
         }
         let local = stream.local_addr().unwrap_or(peer);
-        let fe = Arc::clone(&fe);
-        let http = Arc::clone(&http);
-        let backend = backend.as_ref().map(|(b, _)| Arc::clone(b));
-        tokio::spawn(async move {
-            let _permits = permits;
-            match fe.mode {
-                Mode::Tcp => tcp::serve(stream, peer, local, &fe, backend).await,
-                Mode::Http => crate::proxy::http::serve(stream, peer, local, http).await,
+        // One task type per mode: a task is as large as its future, and an idle HTTP client
+        // should not carry the room a TCP relay needs.
+        match fe.mode {
+            Mode::Tcp => {
+                let fe = Arc::clone(&fe);
+                let backend = backend.as_ref().map(|(b, _)| Arc::clone(b));
+                tokio::spawn(async move {
+                    let _permits = permits;
+                    tcp::serve(stream, peer, local, &fe, backend).await
+                });
             }
-        });
+            Mode::Http => {
+                let http = Arc::clone(&http);
+                tokio::spawn(async move {
+                    let _permits = permits;
+                    crate::proxy::client::serve(stream, peer, local, http).await
+                });
+            }
+        }
     }
 }
 

@@ -1,0 +1,431 @@
+//! An HTTP client connection, from accept to close, holding as little as possible while idle.
+//!
+//! hyper parses and writes HTTP/1.1 for us, but a hyper connection keeps an 8 KiB read buffer,
+//! an 8 KiB write buffer, a slot sized for the request handler's future and the last request's
+//! header map for as long as it lives: ~20 KiB per client even when nothing happens. So hyper
+//! only runs while a request is being received or answered:
+//!
+//! ```text
+//!            ┌──────────────────────────── readable ───────────────────────────┐
+//!            │                                                                 ▼
+//!   accept ─► idle: socket and task only, ───── head not received ─────►  hyper serves
+//!             waiting for the socket to be       within the timeout        the request
+//!             readable (no buffer)               (408 or silent close)          │
+//!                ▲                                                              │
+//!                └──── exchange finished, all flushed, hyper idle: its parts ───┘
+//!                      taken back (unread bytes carried to the next hyper)
+//! ```
+//!
+//! hyper is taken apart only when it is provably idle *and* keeping the connection: the
+//! handler read the request body to its end, hyper dropped the response body (it has it
+//! all), no write is blocked (every write hyper made was flushed), and hyper still returned
+//! `Pending` (had it wanted to close, it would have finished instead). Its state is then
+//! "waiting for the next head", which a new hyper connection starts from; hyper's own
+//! keep-alive decisions and response headers are untouched (no `graceful_shutdown`, which
+//! would add `connection: close`). After a request body the handler gave up on, hyper drains
+//! it (or closes) when it next runs, so it is only taken apart after lingering (below).
+//!
+//! Taking hyper apart and building it again costs ~2,600 instructions, so a client sending
+//! requests in a burst (its previous exchange ended less than `LINGER` ago) keeps its hyper
+//! until it pauses that long; any other connection gives the memory back at once. Freeing at
+//! once matters beyond the few milliseconds saved: memory freed in a burst of connections
+//! stays in the process (the allocator keeps it), so what counts is how many connections
+//! hold buffers at the same time.
+//!
+//! The request-head timeout (`timeout http-request`, else `timeout client`) is kept here, not
+//! by hyper, as it spans hyper connections: from the moment the connection waits for a head
+//! (accepted, or its last exchange over) until one arrives. When no request ever arrived
+//! whole, HAProxy answers a raw 408; a kept-alive connection is closed silently.
+
+use super::http::{handle, HttpFrontend};
+use bytes::{Bytes, BytesMut};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::future::{poll_fn, Future};
+use std::net::SocketAddr;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+/// HAProxy's answer to a request head not received within `timeout http-request`, as it
+/// writes it (raw, not through its HTTP layer: note the header names' case).
+const REQUEST_TIMEOUT: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
+
+/// How long hyper is kept after an exchange when the client is sending requests in a burst
+/// (its previous exchange ended less than this before), or after a request body the handler
+/// gave up on. Rebuilding hyper for every request of a busy connection would cost over a
+/// tenth of a small keep-alive request's path (bench/instr.sh).
+const LINGER: Duration = Duration::from_millis(10);
+
+/// Serves one client connection until it closes.
+pub async fn serve(
+    mut client: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    fe: Arc<HttpFrontend>,
+) {
+    let _ = client.set_nodelay(true);
+    let head_timeout = fe.head_timeout;
+    let exchange = Arc::new(Exchange::default());
+    let fe2 = Arc::clone(&fe);
+    let exchange2 = Arc::clone(&exchange);
+    let mut service = hyper::service::service_fn(move |req: Request<Incoming>| {
+        let seq = exchange2.begin(req.body().is_end_stream());
+        let req = req.map(|body| Upload::new(body, &exchange2, seq));
+        let fe = Arc::clone(&fe2);
+        let exchange = Arc::clone(&exchange2);
+        async move {
+            let resp = handle(req, &fe, peer, local).await;
+            Ok::<_, Infallible>(resp.map(|body| Answer { body, exchange }))
+        }
+    });
+    // Bytes hyper read past the last request it handled (a pipelined request), for the next.
+    let mut unread = Bytes::new();
+    // One timer for the connection's life: the request-head deadline, and the end of hyper's
+    // lingering after an exchange, whichever comes first.
+    let mut head_deadline = Instant::now() + head_timeout;
+    let mut timer = pin!(tokio::time::sleep_until(head_deadline));
+    // When the connection's last exchange ended.
+    let mut last_end: Option<Instant> = None;
+    loop {
+        timer.as_mut().reset(head_deadline);
+        if unread.is_empty() {
+            let woke = poll_fn(|cx| {
+                if let Poll::Ready(r) = client.poll_read_ready(cx) {
+                    return Poll::Ready(r.is_ok());
+                }
+                timer.as_mut().poll(cx).map(|()| false)
+            })
+            .await;
+            if !woke {
+                // Timed out, or the socket failed.
+                return request_timeout(client, &exchange, head_deadline).await;
+            }
+        }
+        let io = ClientIo {
+            stream: &mut client,
+            unread: std::mem::take(&mut unread),
+            exchange: &exchange,
+        };
+        // Boxed: the task itself stays small while idle; hyper's state only exists in here.
+        let mut conn = Box::new(fe.builder.serve_connection(TokioIo::new(io), service));
+        // The exchange after which a request head is awaited (None while one is under way),
+        // and until when hyper lingers after it.
+        let mut waiting = Some(exchange.seq());
+        let mut linger: Option<Instant> = None;
+        let end = poll_fn(|cx| loop {
+            if Pin::new(&mut *conn).poll(cx).is_ready() {
+                return Poll::Ready(End::Closed);
+            }
+            let state = exchange.state();
+            let seq = state >> SEQ_SHIFT;
+            if waiting.is_some_and(|w| w != seq) {
+                (waiting, linger) = (None, None);
+            }
+            if waiting.is_none() {
+                // An exchange is under way: over once hyper has the whole response and sent
+                // it (a blocked write wakes hyper, and so this task, when it can go on), and
+                // the handler read the request body or gave up on it. The body may be read
+                // in another task (the server connection's), which wakes this one then.
+                if state & RESPONDED == 0
+                    || exchange.write_blocked.load(Ordering::Relaxed)
+                    || !exchange.request_over(cx)
+                {
+                    return Poll::Pending;
+                }
+                let now = Instant::now();
+                head_deadline = now + head_timeout;
+                waiting = Some(seq);
+                let burst = last_end.is_some_and(|t| now - t < LINGER);
+                last_end = Some(now);
+                // A body given up on is drained (or the connection closed) by hyper when it
+                // next runs: only after that may hyper be taken apart, so it lingers too.
+                let clean = exchange.state() & RECEIVED != 0;
+                if clean && !burst {
+                    return Poll::Ready(End::Idle);
+                }
+                linger = Some(now + LINGER);
+                timer.as_mut().reset((now + LINGER).min(head_deadline));
+            }
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let now = Instant::now();
+            if now >= head_deadline {
+                return Poll::Ready(End::TimedOut);
+            }
+            if let Some(l) = linger.filter(|&l| now >= l) {
+                if !exchange.write_blocked.load(Ordering::Relaxed) {
+                    return Poll::Ready(End::Idle);
+                }
+                // Still sending the last response: linger on.
+                linger = Some(l.max(now) + LINGER);
+            }
+            let next = linger.map_or(head_deadline, |l| l.min(head_deadline));
+            timer.as_mut().reset(next);
+        })
+        .await;
+        match end {
+            End::Idle => {
+                let parts = conn.into_parts();
+                service = parts.service;
+                let rest = parts.io.into_inner().unread;
+                // Copied out (rarely anything): even empty, hyper's read buffer would keep
+                // its 8 KiB alive.
+                unread = match (parts.read_buf.is_empty(), rest.is_empty()) {
+                    (true, _) => rest,
+                    (false, true) => Bytes::copy_from_slice(&parts.read_buf),
+                    (false, false) => {
+                        let mut both = BytesMut::from(&parts.read_buf[..]);
+                        both.extend_from_slice(&rest);
+                        both.freeze()
+                    }
+                };
+            }
+            End::TimedOut => {
+                drop(conn);
+                return request_timeout(client, &exchange, head_deadline).await;
+            }
+            End::Closed => return,
+        }
+    }
+}
+
+enum End {
+    /// hyper finished an exchange and waits for the next head: its parts can be taken back.
+    Idle,
+    /// No head arrived in time.
+    TimedOut,
+    /// hyper closed the connection (or failed).
+    Closed,
+}
+
+/// No request head arrived whole in time: HAProxy answers 408 when none ever did on this
+/// connection; a kept-alive connection, which already had its answers, is closed silently.
+/// (Also called when the socket failed while idle, which writes nothing.)
+async fn request_timeout(mut client: TcpStream, exchange: &Exchange, deadline: Instant) {
+    if exchange.seq() == 0 && Instant::now() >= deadline {
+        let _ = client.write_all(REQUEST_TIMEOUT).await;
+        let _ = client.shutdown().await;
+    }
+}
+
+/// How far the current exchange (request and response) of a connection got, shared by the
+/// connection's task, its hyper service, and the bodies hyper reads and writes. The request
+/// body may be read by another task (the server connection's), after hyper moved on: its
+/// signal names the exchange it belongs to, and wakes the connection's task.
+#[derive(Default)]
+struct Exchange {
+    /// The exchange's number (from 1; 0 before the first head) shifted left by
+    /// [`SEQ_SHIFT`], with [`RECEIVED`], [`ABANDONED`] and [`RESPONDED`].
+    state: AtomicU32,
+    /// The last write to the client returned `Pending`: hyper still holds bytes to send.
+    write_blocked: AtomicBool,
+    /// The connection's task, while it waits for the request body's end.
+    waiter: Mutex<Option<Waker>>,
+}
+
+/// The request, body included, was read whole.
+const RECEIVED: u32 = 1;
+/// The handler dropped the request body before its end (hyper drains or closes).
+const ABANDONED: u32 = 2;
+/// hyper dropped the response body: it has all of the response.
+const RESPONDED: u32 = 4;
+const SEQ_SHIFT: u32 = 3;
+
+impl Exchange {
+    fn state(&self) -> u32 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    fn seq(&self) -> u32 {
+        self.state() >> SEQ_SHIFT
+    }
+
+    /// A request head arrived: a new exchange, already received if it has no body.
+    fn begin(&self, no_body: bool) -> u32 {
+        let seq = self.seq().wrapping_add(1) & (u32::MAX >> SEQ_SHIFT);
+        let received = if no_body { RECEIVED } else { 0 };
+        self.state
+            .store(seq << SEQ_SHIFT | received, Ordering::Release);
+        seq
+    }
+
+    /// The request body of exchange `seq` ended (`RECEIVED`) or was given up (`ABANDONED`).
+    fn request_done(&self, seq: u32, how: u32) {
+        let _ = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (s >> SEQ_SHIFT == seq).then_some(s | how)
+            });
+        let waiter = self.waiter.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = waiter {
+            w.wake();
+        }
+    }
+
+    /// Whether the current request was read or given up; if not yet, the task is woken
+    /// when it is.
+    fn request_over(&self, cx: &mut Context<'_>) -> bool {
+        const OVER: u32 = RECEIVED | ABANDONED;
+        if self.state() & OVER != 0 {
+            return true;
+        }
+        *self.waiter.lock().unwrap_or_else(|p| p.into_inner()) = Some(cx.waker().clone());
+        // Checked again: the body may have ended before the waker was in place.
+        self.state() & OVER != 0
+    }
+
+    fn responded(&self) {
+        self.state.fetch_or(RESPONDED, Ordering::Release);
+    }
+}
+
+/// A request body as the handler sees it: unchanged, but it tells its exchange when it was
+/// read to its end, or dropped before (then hyper still has to drain it, or close).
+pub struct Upload {
+    inner: Incoming,
+    /// Set until the end is seen (and only for a request that has a body).
+    signal: Option<(Arc<Exchange>, u32)>,
+}
+
+impl Upload {
+    fn new(inner: Incoming, exchange: &Arc<Exchange>, seq: u32) -> Self {
+        let signal = (!inner.is_end_stream()).then(|| (Arc::clone(exchange), seq));
+        Upload { inner, signal }
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        if let Some((exchange, seq)) = self.signal.take() {
+            exchange.request_done(seq, ABANDONED);
+        }
+    }
+}
+
+impl Body for Upload {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = &mut *self;
+        let frame = Pin::new(&mut this.inner).poll_frame(cx);
+        let ended = match &frame {
+            Poll::Ready(None) => true,
+            Poll::Ready(Some(Ok(_))) => this.inner.is_end_stream(),
+            _ => false,
+        };
+        if ended {
+            if let Some((exchange, seq)) = this.signal.take() {
+                exchange.request_done(seq, RECEIVED);
+            }
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A response body as hyper gets it: unchanged, but its exchange learns when hyper is done
+/// with it (hyper drops it once it has the last frame, or never needed it).
+pub struct Answer {
+    body: super::http::Body,
+    exchange: Arc<Exchange>,
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        self.exchange.responded();
+    }
+}
+
+impl Body for Answer {
+    type Data = Bytes;
+    type Error = super::body::BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The client connection as one hyper connection sees it: the socket, borrowed (the task
+/// keeps it between hyper connections), with the bytes an earlier hyper read but did not use
+/// served first. Writes that block are noted for [`serve`].
+struct ClientIo<'a> {
+    stream: &'a mut TcpStream,
+    unread: Bytes,
+    exchange: &'a Exchange,
+}
+
+impl ClientIo<'_> {
+    fn note<T>(&self, p: Poll<T>) -> Poll<T> {
+        self.exchange
+            .write_blocked
+            .store(p.is_pending(), Ordering::Relaxed);
+        p
+    }
+}
+
+impl AsyncRead for ClientIo<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if !self.unread.is_empty() {
+            let n = self.unread.len().min(buf.remaining());
+            buf.put_slice(&self.unread.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut *self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ClientIo<'_> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let p = Pin::new(&mut *self.stream).poll_write(cx, buf);
+        self.note(p)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let p = Pin::new(&mut *self.stream).poll_flush(cx);
+        self.note(p)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let p = Pin::new(&mut *self.stream).poll_shutdown(cx);
+        self.note(p)
+    }
+}
