@@ -52,6 +52,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 /// HAProxy's answer to a request head not received within `timeout http-request`, as it
@@ -64,136 +65,157 @@ const REQUEST_TIMEOUT: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length
 /// tenth of a small keep-alive request's path (bench/instr.sh).
 const LINGER: Duration = Duration::from_millis(10);
 
-/// Serves one client connection until it closes.
-pub async fn serve(
-    mut client: TcpStream,
+/// Serves one client connection until it closes; `permits` (its `maxconn` slots) are
+/// released then.
+///
+/// Not an `async fn`: its arguments would be stored in the task twice (once as arguments,
+/// once moved into the body), for every idle connection. The block below keeps each in place.
+pub fn serve(
+    client: TcpStream,
     peer: SocketAddr,
     local: SocketAddr,
     fe: Arc<HttpFrontend>,
-) {
-    let _ = client.set_nodelay(true);
+    permits: Vec<OwnedSemaphorePermit>,
+) -> impl Future<Output = ()> + Send {
     let head_timeout = fe.head_timeout;
-    let exchange = Arc::new(Exchange::default());
-    let fe2 = Arc::clone(&fe);
-    let exchange2 = Arc::clone(&exchange);
-    let mut service = hyper::service::service_fn(move |req: Request<Incoming>| {
-        let seq = exchange2.begin(req.body().is_end_stream());
-        let req = req.map(|body| Upload::new(body, &exchange2, seq));
-        let fe = Arc::clone(&fe2);
-        let exchange = Arc::clone(&exchange2);
-        async move {
-            let resp = handle(req, &fe, peer, local).await;
-            Ok::<_, Infallible>(resp.map(|body| Answer { body, exchange }))
-        }
+    let exchange = Arc::new(Exchange {
+        fe,
+        peer,
+        local,
+        state: AtomicU32::new(0),
+        write_blocked: AtomicBool::new(false),
+        waiter: Mutex::new(None),
     });
-    // Bytes hyper read past the last request it handled (a pipelined request), for the next.
-    let mut unread = Bytes::new();
-    // One timer for the connection's life: the request-head deadline, and the end of hyper's
-    // lingering after an exchange, whichever comes first.
-    let mut head_deadline = Instant::now() + head_timeout;
-    let mut timer = pin!(tokio::time::sleep_until(head_deadline));
-    // When the connection's last exchange ended.
-    let mut last_end: Option<Instant> = None;
-    loop {
-        timer.as_mut().reset(head_deadline);
-        if unread.is_empty() {
-            let woke = poll_fn(|cx| {
-                if let Poll::Ready(r) = client.poll_read_ready(cx) {
-                    return Poll::Ready(r.is_ok());
+    let mut service = {
+        let exchange = Arc::clone(&exchange);
+        hyper::service::service_fn(move |req: Request<Incoming>| {
+            let seq = exchange.begin(req.body().is_end_stream());
+            let req = req.map(|body| Upload::new(body, &exchange, seq));
+            let exchange = Arc::clone(&exchange);
+            async move {
+                let resp = handle(req, &exchange.fe, exchange.peer, exchange.local).await;
+                Ok::<_, Infallible>(resp.map(|body| Answer { body, exchange }))
+            }
+        })
+    };
+    let mut client = client;
+    async move {
+        let _slots = &permits;
+        let _ = client.set_nodelay(true);
+        // Bytes hyper read past the last request it handled (a pipelined request), for the next.
+        let mut unread = Bytes::new();
+        // One timer for the connection's life: the request-head deadline, and the end of hyper's
+        // lingering after an exchange, whichever comes first.
+        let mut head_deadline = Instant::now() + head_timeout;
+        let mut timer = pin!(tokio::time::sleep_until(head_deadline));
+        // When the connection's last exchange ended.
+        let mut last_end: Option<Instant> = None;
+        loop {
+            timer.as_mut().reset(head_deadline);
+            if unread.is_empty() {
+                let woke = poll_fn(|cx| {
+                    if let Poll::Ready(r) = client.poll_read_ready(cx) {
+                        return Poll::Ready(r.is_ok());
+                    }
+                    timer.as_mut().poll(cx).map(|()| false)
+                })
+                .await;
+                if !woke {
+                    // Timed out, or the socket failed.
+                    return request_timeout(&mut client, &exchange, head_deadline).await;
                 }
-                timer.as_mut().poll(cx).map(|()| false)
-            })
-            .await;
-            if !woke {
-                // Timed out, or the socket failed.
-                return request_timeout(client, &exchange, head_deadline).await;
             }
-        }
-        let io = ClientIo {
-            stream: &mut client,
-            unread: std::mem::take(&mut unread),
-            exchange: &exchange,
-        };
-        // Boxed: the task itself stays small while idle; hyper's state only exists in here.
-        let mut conn = Box::new(fe.builder.serve_connection(TokioIo::new(io), service));
-        // The exchange after which a request head is awaited (None while one is under way),
-        // and until when hyper lingers after it.
-        let mut waiting = Some(exchange.seq());
-        let mut linger: Option<Instant> = None;
-        let end = poll_fn(|cx| loop {
-            if Pin::new(&mut *conn).poll(cx).is_ready() {
-                return Poll::Ready(End::Closed);
-            }
-            let state = exchange.state();
-            let seq = state >> SEQ_SHIFT;
-            if waiting.is_some_and(|w| w != seq) {
-                (waiting, linger) = (None, None);
-            }
-            if waiting.is_none() {
-                // An exchange is under way: over once hyper has the whole response and sent
-                // it (a blocked write wakes hyper, and so this task, when it can go on), and
-                // the handler read the request body or gave up on it. The body may be read
-                // in another task (the server connection's), which wakes this one then.
-                if state & RESPONDED == 0
-                    || exchange.write_blocked.load(Ordering::Relaxed)
-                    || !exchange.request_over(cx)
-                {
+            let io = ClientIo {
+                stream: &mut client,
+                unread: std::mem::take(&mut unread),
+                exchange: &exchange,
+            };
+            // Boxed: the task itself stays small while idle; hyper's state only exists in here.
+            let mut conn = Box::new(
+                exchange
+                    .fe
+                    .builder
+                    .serve_connection(TokioIo::new(io), service),
+            );
+            // The exchange after which a request head is awaited (None while one is under way),
+            // and until when hyper lingers after it.
+            let mut waiting = Some(exchange.seq());
+            let mut linger: Option<Instant> = None;
+            let end = poll_fn(|cx| loop {
+                if Pin::new(&mut *conn).poll(cx).is_ready() {
+                    return Poll::Ready(End::Closed);
+                }
+                let state = exchange.state();
+                let seq = state >> SEQ_SHIFT;
+                if waiting.is_some_and(|w| w != seq) {
+                    (waiting, linger) = (None, None);
+                }
+                if waiting.is_none() {
+                    // An exchange is under way: over once hyper has the whole response and sent
+                    // it (a blocked write wakes hyper, and so this task, when it can go on), and
+                    // the handler read the request body or gave up on it. The body may be read
+                    // in another task (the server connection's), which wakes this one then.
+                    if state & RESPONDED == 0
+                        || exchange.write_blocked.load(Ordering::Relaxed)
+                        || !exchange.request_over(cx)
+                    {
+                        return Poll::Pending;
+                    }
+                    let now = Instant::now();
+                    head_deadline = now + head_timeout;
+                    waiting = Some(seq);
+                    let burst = last_end.is_some_and(|t| now - t < LINGER);
+                    last_end = Some(now);
+                    // A body given up on is drained (or the connection closed) by hyper when it
+                    // next runs: only after that may hyper be taken apart, so it lingers too.
+                    let clean = exchange.state() & RECEIVED != 0;
+                    if clean && !burst {
+                        return Poll::Ready(End::Idle);
+                    }
+                    linger = Some(now + LINGER);
+                    timer.as_mut().reset((now + LINGER).min(head_deadline));
+                }
+                if timer.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
                 let now = Instant::now();
-                head_deadline = now + head_timeout;
-                waiting = Some(seq);
-                let burst = last_end.is_some_and(|t| now - t < LINGER);
-                last_end = Some(now);
-                // A body given up on is drained (or the connection closed) by hyper when it
-                // next runs: only after that may hyper be taken apart, so it lingers too.
-                let clean = exchange.state() & RECEIVED != 0;
-                if clean && !burst {
-                    return Poll::Ready(End::Idle);
+                if now >= head_deadline {
+                    return Poll::Ready(End::TimedOut);
                 }
-                linger = Some(now + LINGER);
-                timer.as_mut().reset((now + LINGER).min(head_deadline));
-            }
-            if timer.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            let now = Instant::now();
-            if now >= head_deadline {
-                return Poll::Ready(End::TimedOut);
-            }
-            if let Some(l) = linger.filter(|&l| now >= l) {
-                if !exchange.write_blocked.load(Ordering::Relaxed) {
-                    return Poll::Ready(End::Idle);
-                }
-                // Still sending the last response: linger on.
-                linger = Some(l.max(now) + LINGER);
-            }
-            let next = linger.map_or(head_deadline, |l| l.min(head_deadline));
-            timer.as_mut().reset(next);
-        })
-        .await;
-        match end {
-            End::Idle => {
-                let parts = conn.into_parts();
-                service = parts.service;
-                let rest = parts.io.into_inner().unread;
-                // Copied out (rarely anything): even empty, hyper's read buffer would keep
-                // its 8 KiB alive.
-                unread = match (parts.read_buf.is_empty(), rest.is_empty()) {
-                    (true, _) => rest,
-                    (false, true) => Bytes::copy_from_slice(&parts.read_buf),
-                    (false, false) => {
-                        let mut both = BytesMut::from(&parts.read_buf[..]);
-                        both.extend_from_slice(&rest);
-                        both.freeze()
+                if let Some(l) = linger.filter(|&l| now >= l) {
+                    if !exchange.write_blocked.load(Ordering::Relaxed) {
+                        return Poll::Ready(End::Idle);
                     }
-                };
+                    // Still sending the last response: linger on.
+                    linger = Some(l.max(now) + LINGER);
+                }
+                let next = linger.map_or(head_deadline, |l| l.min(head_deadline));
+                timer.as_mut().reset(next);
+            })
+            .await;
+            match end {
+                End::Idle => {
+                    let parts = conn.into_parts();
+                    service = parts.service;
+                    let rest = parts.io.into_inner().unread;
+                    // Copied out (rarely anything): even empty, hyper's read buffer would keep
+                    // its 8 KiB alive.
+                    unread = match (parts.read_buf.is_empty(), rest.is_empty()) {
+                        (true, _) => rest,
+                        (false, true) => Bytes::copy_from_slice(&parts.read_buf),
+                        (false, false) => {
+                            let mut both = BytesMut::from(&parts.read_buf[..]);
+                            both.extend_from_slice(&rest);
+                            both.freeze()
+                        }
+                    };
+                }
+                End::TimedOut => {
+                    drop(conn);
+                    return request_timeout(&mut client, &exchange, head_deadline).await;
+                }
+                End::Closed => return,
             }
-            End::TimedOut => {
-                drop(conn);
-                return request_timeout(client, &exchange, head_deadline).await;
-            }
-            End::Closed => return,
         }
     }
 }
@@ -210,7 +232,7 @@ enum End {
 /// No request head arrived whole in time: HAProxy answers 408 when none ever did on this
 /// connection; a kept-alive connection, which already had its answers, is closed silently.
 /// (Also called when the socket failed while idle, which writes nothing.)
-async fn request_timeout(mut client: TcpStream, exchange: &Exchange, deadline: Instant) {
+async fn request_timeout(client: &mut TcpStream, exchange: &Exchange, deadline: Instant) {
     if exchange.seq() == 0 && Instant::now() >= deadline {
         let _ = client.write_all(REQUEST_TIMEOUT).await;
         let _ = client.shutdown().await;
@@ -221,8 +243,10 @@ async fn request_timeout(mut client: TcpStream, exchange: &Exchange, deadline: I
 /// connection's task, its hyper service, and the bodies hyper reads and writes. The request
 /// body may be read by another task (the server connection's), after hyper moved on: its
 /// signal names the exchange it belongs to, and wakes the connection's task.
-#[derive(Default)]
 struct Exchange {
+    fe: Arc<HttpFrontend>,
+    peer: SocketAddr,
+    local: SocketAddr,
     /// The exchange's number (from 1; 0 before the first head) shifted left by
     /// [`SEQ_SHIFT`], with [`RECEIVED`], [`ABANDONED`] and [`RESPONDED`].
     state: AtomicU32,

@@ -177,10 +177,9 @@ async fn accept_loop(
             }
             Mode::Http => {
                 let http = Arc::clone(&http);
-                tokio::spawn(async move {
-                    let _permits = permits;
-                    crate::proxy::client::serve(stream, peer, local, http).await
-                });
+                tokio::spawn(crate::proxy::client::serve(
+                    stream, peer, local, http, permits,
+                ));
             }
         }
     }
