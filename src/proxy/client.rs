@@ -84,6 +84,7 @@ pub fn serve(
         local,
         state: AtomicU32::new(0),
         write_blocked: AtomicBool::new(false),
+        nothing_read: AtomicBool::new(false),
         waiter: Mutex::new(None),
     });
     let mut service = {
@@ -129,7 +130,9 @@ pub fn serve(
                 stream: &mut client,
                 unread: std::mem::take(&mut unread),
                 exchange: &exchange,
+                fed: false,
             };
+            exchange.nothing_read.store(false, Ordering::Relaxed);
             // Boxed: the task itself stays small while idle; hyper's state only exists in here.
             let mut conn = Box::new(
                 exchange
@@ -174,6 +177,11 @@ pub fn serve(
                     }
                     linger = Some(now + LINGER);
                     timer.as_mut().reset((now + LINGER).min(head_deadline));
+                }
+                // A socket can be reported readable with nothing to read (a new connection is, at
+                // first): hyper found nothing, so it holds nothing worth keeping yet.
+                if linger.is_none() && exchange.nothing_read.load(Ordering::Relaxed) {
+                    return Poll::Ready(End::Idle);
                 }
                 if timer.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
@@ -252,6 +260,8 @@ struct Exchange {
     state: AtomicU32,
     /// The last write to the client returned `Pending`: hyper still holds bytes to send.
     write_blocked: AtomicBool,
+    /// The current hyper connection found nothing to read: it got no byte, and waits.
+    nothing_read: AtomicBool,
     /// The connection's task, while it waits for the request body's end.
     waiter: Mutex<Option<Waker>>,
 }
@@ -407,6 +417,8 @@ struct ClientIo<'a> {
     stream: &'a mut TcpStream,
     unread: Bytes,
     exchange: &'a Exchange,
+    /// Bytes were handed to hyper (or the end of the stream).
+    fed: bool,
 }
 
 impl ClientIo<'_> {
@@ -427,9 +439,17 @@ impl AsyncRead for ClientIo<'_> {
         if !self.unread.is_empty() {
             let n = self.unread.len().min(buf.remaining());
             buf.put_slice(&self.unread.split_to(n));
+            self.fed = true;
             return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut *self.stream).poll_read(cx, buf)
+        let p = Pin::new(&mut *self.stream).poll_read(cx, buf);
+        if !self.fed {
+            self.fed = p.is_ready();
+            self.exchange
+                .nothing_read
+                .store(p.is_pending(), Ordering::Relaxed);
+        }
+        p
     }
 }
 
