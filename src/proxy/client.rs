@@ -247,12 +247,14 @@ async fn request_timeout(client: &mut TcpStream, exchange: &Exchange, deadline: 
     }
 }
 
-/// How far the current exchange (request and response) of a connection got, shared by the
-/// connection's task, its hyper service, and the bodies hyper reads and writes. The request
-/// body may be read by another task (the server connection's), after hyper moved on: its
-/// signal names the exchange it belongs to, and wakes the connection's task.
+/// A client connection's frontend and addresses, and how far its current exchange (request
+/// and response) got, shared by the connection's task, its hyper service, and the bodies
+/// hyper reads and writes (one allocation per connection). The request body may be read by
+/// another task (the server connection's), after hyper moved on: its signal names the
+/// exchange it belongs to, and wakes the connection's task.
 struct Exchange {
     fe: Arc<HttpFrontend>,
+    /// The client's address, and the one it connected to.
     peer: SocketAddr,
     local: SocketAddr,
     /// The exchange's number (from 1; 0 before the first head) shifted left by
