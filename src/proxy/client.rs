@@ -1,4 +1,5 @@
 //! An HTTP client connection, from accept to close, holding as little as possible while idle.
+//! Its states and transitions: `LIFECYCLE.md` beside this file.
 //!
 //! hyper parses and writes HTTP/1.1 for us, but a hyper connection keeps an 8 KiB read buffer,
 //! an 8 KiB write buffer, a slot sized for the request handler's future and the last request's
