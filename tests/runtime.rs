@@ -363,7 +363,7 @@ fn a_kept_alive_connection_is_served_across_pauses() {
 fn request_head_timeout_408_only_before_any_request() {
     let p = free_port();
     let config = format!(
-        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout http-request 300ms\n\
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout http-request 600ms\n\
          frontend f\n  bind 127.0.0.1:{p}\n  http-request return status 200 content-type text/plain string \"ok\"\n"
     );
     let _proxy = start("head-timeout", &config, p);
@@ -380,8 +380,8 @@ fn request_head_timeout_408_only_before_any_request() {
         .expect("send");
     assert!(read_response(&mut kept).starts_with("HTTP/1.1 200 OK\r\n"));
     // Each request comes well within the timeout; all of them take longer than it.
-    for _ in 0..5 {
-        std::thread::sleep(Duration::from_millis(100));
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(150));
         busy.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
             .expect("send");
         assert!(read_response(&mut busy).starts_with("HTTP/1.1 200 OK\r\n"));
