@@ -290,3 +290,106 @@ fn a_response_stalled_mid_body_is_ended_by_timeout_server() {
         "{text:?}"
     );
 }
+
+/// Reads one response with a Content-Length body from `s`; the response as text.
+fn read_response(s: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        match s.read(&mut byte) {
+            Ok(1) => got.push(byte[0]),
+            other => panic!("connection ended inside a head: {other:?} after {got:?}"),
+        }
+    }
+    let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).expect("body");
+    got.extend_from_slice(&body);
+    String::from_utf8_lossy(&got).to_string()
+}
+
+/// description: a kept-alive client connection is served across pauses, whatever it was
+/// doing when it paused: between requests, inside a request head, after a POST whose body
+/// the proxy answered without reading, and with a pipelined request waiting. (While a
+/// connection pauses, rsproxy holds no HTTP buffers for it: the answers must not change.)
+#[test]
+fn a_kept_alive_connection_is_served_across_pauses() {
+    let p = free_port();
+    let config = format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+         frontend f\n  bind 127.0.0.1:{p}\n  http-request return status 200 content-type text/plain string \"ok\"\n"
+    );
+    let _proxy = start("pauses", &config, p);
+    let pause = || std::thread::sleep(Duration::from_millis(60));
+    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok";
+    let mut s = TcpStream::connect(("127.0.0.1", p)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    pause();
+    s.write_all(b"GET /1 HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    assert_eq!(read_response(&mut s), ok);
+    pause();
+    s.write_all(b"GET /2 HTTP/1.1\r\nHo").expect("send");
+    pause();
+    s.write_all(b"st: t\r\n\r\n").expect("send");
+    assert_eq!(read_response(&mut s), ok);
+    pause();
+    s.write_all(b"POST /3 HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
+        .expect("send");
+    assert_eq!(read_response(&mut s), ok);
+    pause();
+    s.write_all(b"GET /4 HTTP/1.1\r\nHost: t\r\n\r\nGET /5 HTTP/1.1\r\nHost: t\r\n\r\nGET /6 HT")
+        .expect("send");
+    assert_eq!(read_response(&mut s), ok);
+    assert_eq!(read_response(&mut s), ok);
+    pause();
+    s.write_all(b"TP/1.1\r\nHost: t\r\n\r\n").expect("send");
+    assert_eq!(read_response(&mut s), ok);
+}
+
+/// description: `timeout http-request` runs from the moment a connection waits for a
+/// request head: a new connection that sends nothing gets HAProxy's 408; a kept-alive one
+/// that had its answer is closed silently; one that keeps sending requests is never cut.
+#[test]
+fn request_head_timeout_408_only_before_any_request() {
+    let p = free_port();
+    let config = format!(
+        "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout http-request 600ms\n\
+         frontend f\n  bind 127.0.0.1:{p}\n  http-request return status 200 content-type text/plain string \"ok\"\n"
+    );
+    let _proxy = start("head-timeout", &config, p);
+    let connect = || {
+        let s = TcpStream::connect(("127.0.0.1", p)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        s
+    };
+    let mut silent = connect();
+    let mut kept = connect();
+    let mut busy = connect();
+    kept.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        .expect("send");
+    assert!(read_response(&mut kept).starts_with("HTTP/1.1 200 OK\r\n"));
+    // Each request comes well within the timeout; all of them take longer than it.
+    for _ in 0..6 {
+        std::thread::sleep(Duration::from_millis(150));
+        busy.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            .expect("send");
+        assert!(read_response(&mut busy).starts_with("HTTP/1.1 200 OK\r\n"));
+    }
+    let mut rest = Vec::new();
+    let _ = silent.read_to_end(&mut rest);
+    assert!(
+        String::from_utf8_lossy(&rest).starts_with("HTTP/1.1 408 Request Time-out\r\n"),
+        "{rest:?}"
+    );
+    let mut rest = Vec::new();
+    let _ = kept.read_to_end(&mut rest);
+    assert_eq!(rest, b"", "a kept-alive connection is closed without a 408");
+}

@@ -13,6 +13,7 @@
 //! `deny` only sees the frontend's files).
 
 use super::body::{BoxError, IdleTimedOut, IdleTimeout};
+use super::client::Upload;
 use super::rules;
 use super::{connect, BackendState, KeyNeed, Slot};
 use crate::acl::{Ctx, World};
@@ -29,7 +30,7 @@ use hyper::body::{Frame, Incoming};
 use hyper::client::conn::http1::SendRequest;
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, UPGRADE};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use rsproxy_parser::ir::haproxy::HttpReuse;
 use rsproxy_parser::ir::haproxy::RedirectKind;
 use std::collections::VecDeque;
@@ -38,9 +39,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::TcpStream;
+use std::time::Duration;
 
 pub type Body = BoxBody<Bytes, BoxError>;
 
@@ -127,10 +126,22 @@ impl Pools {
 /// connections, closed with it.
 #[derive(Default)]
 pub struct Session {
-    answered: AtomicBool,
+    pub(super) answered: AtomicBool,
     /// Bytes arrived since the last request was read whole: a request is under way.
-    partial: AtomicBool,
+    pub(super) partial: AtomicBool,
     private: Mutex<Vec<(usize, Pooled)>>,
+    /// An upgrade the server accepted (101): the client connection becomes this tunnel once
+    /// the 101 is sent ([`super::client`] carries it out).
+    pub(super) tunnel: Mutex<Option<Tunnel>>,
+}
+
+/// The server side of an upgraded connection, and how the tunnel idles out.
+pub struct Tunnel {
+    pub server: hyper::upgrade::OnUpgrade,
+    pub to_server: super::tcp::Idle,
+    pub to_client: super::tcp::Idle,
+    /// The server's slot, held for the tunnel's life.
+    pub slot: Slot,
 }
 
 impl Session {
@@ -213,67 +224,45 @@ pub struct HttpFrontend {
     pub shared: Arc<Shared>,
     /// The frontend's counters (shared with the runtime's `show stat` view).
     pub counters: Arc<Counters>,
+    /// How long a client has to send a request head: `timeout http-request`, else
+    /// `timeout client`, else 30 s (hyper's default, which rsproxy has always applied then).
+    pub(super) head_timeout: Duration,
+    /// hyper's settings for this frontend's client connections, made once (each client
+    /// connection runs many short hyper connections, see [`super::client`]).
+    pub(super) builder: hyper::server::conn::http1::Builder,
 }
 
-/// Serves one client connection until it closes.
-pub async fn serve(client: TcpStream, peer: SocketAddr, local: SocketAddr, fe: Arc<HttpFrontend>) {
-    let _ = client.set_nodelay(true);
-    // A backend in `httpclose` mode closes after its response (`Connection: close`).
-    let keep_alive = fe.plan.conn_mode != ConnMode::Close;
-    let header_timeout = fe.plan.timeouts.http_request.or(fe.plan.timeouts.client);
-    let session = Arc::new(Session::default());
-    let fe2 = Arc::clone(&fe);
-    let session2 = Arc::clone(&session);
-    let service = hyper::service::service_fn(move |req| {
-        let fe = Arc::clone(&fe2);
-        let session = Arc::clone(&session2);
-        let first = !session.answered.swap(true, Ordering::Relaxed);
-        session.partial.store(false, Ordering::Relaxed);
-        async move {
-            let resp = handle(req, &fe, &session, first, peer, local).await;
-            // The request's body was read meanwhile: those bytes were not a next request.
-            session.partial.store(false, Ordering::Relaxed);
-            resp
-        }
-    });
-    let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .keep_alive(keep_alive)
-        // A client that ends its sending side after a request still gets the answer, as
-        // HAProxy forwards the request and waits. HAProxy 2.6 does so with `option
-        // abortonclose` too, for a request it received whole (it does not read the client
-        // again until the response): client-abort.scn shows it.
-        .half_close(true)
-        .auto_date_header(false)
-        .timer(TokioTimer::new());
-    if let Some(t) = header_timeout {
-        builder.header_read_timeout(t);
-    }
-    let (io, write) = ClientIo::new(client, Arc::clone(&fe.counters), Arc::clone(&session));
-    let result = builder
-        .serve_connection(TokioIo::new(io), service)
-        .with_upgrades()
-        .await;
-    // A request that could not be read counts as a request error (`ereq`). A connection that
-    // never had a request, or got part of the next one, is answered 408 on a timeout.
-    let answered =
-        session.answered.load(Ordering::Relaxed) && !session.partial.load(Ordering::Relaxed);
-    if let Err(e) = &result {
-        if e.is_parse() || e.is_parse_too_large() || (e.is_timeout() && !answered) {
-            fe.counters.failed_request();
-        }
-    }
-    // No request arrived whole in time: HAProxy answers 408 (an idle kept-alive connection,
-    // which already had its answers and got nothing more, is closed silently instead).
-    if result.is_err_and(|e| e.is_timeout()) && !answered {
-        if let Ok(write) = Arc::try_unwrap(write) {
-            let mut w = write.into_inner().unwrap_or_else(|p| p.into_inner());
-            let silent = crate::plan::find_errorfile(&[&fe.plan.errorfiles], 408)
-                .is_some_and(|e| e.response.is_none());
-            if !silent {
-                let _ = w.write_all(REQUEST_TIMEOUT).await;
-            }
-            let _ = w.shutdown().await;
+impl HttpFrontend {
+    pub fn new(
+        plan: Arc<Frontend>,
+        index: usize,
+        shared: Arc<Shared>,
+        counters: Arc<Counters>,
+    ) -> Self {
+        let head_timeout = plan
+            .timeouts
+            .http_request
+            .or(plan.timeouts.client)
+            .unwrap_or(Duration::from_secs(30));
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            // A backend in `httpclose` mode closes after its response (`Connection: close`).
+            .keep_alive(plan.conn_mode != ConnMode::Close)
+            // A client that ends its sending side after a request still gets the answer, as
+            // HAProxy forwards the request and waits. HAProxy 2.6 does so with `option
+            // abortonclose` too, for a request it received whole (it does not read the
+            // client again until the response): client-abort.scn shows it.
+            .half_close(true)
+            .auto_date_header(false)
+            // The request-head timeout is kept by [`super::client`], across hyper connections.
+            .header_read_timeout(None);
+        HttpFrontend {
+            plan,
+            index,
+            shared,
+            counters,
+            head_timeout,
+            builder,
         }
     }
 }
@@ -291,85 +280,8 @@ impl std::fmt::Display for NoAnswer {
 
 impl std::error::Error for NoAnswer {}
 
-/// HAProxy's answer to a request head not received within `timeout http-request`, as it
-/// writes it (raw, not through its HTTP layer: note the header names' case).
-const REQUEST_TIMEOUT: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length: 110\r\nCache-Control: no-cache\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request in time.\n</body></html>\n";
-
-/// The client connection as hyper sees it, with the write side shared so that the
-/// connection can still be answered after hyper gave up on it. The lock is only taken inside
-/// a (synchronous) poll, never across an await.
-struct ClientIo {
-    read: OwnedReadHalf,
-    write: Arc<Mutex<OwnedWriteHalf>>,
-    /// The frontend's `bin`/`bout`.
-    counters: Arc<Counters>,
-    session: Arc<Session>,
-}
-
-impl ClientIo {
-    fn new(
-        stream: TcpStream,
-        counters: Arc<Counters>,
-        session: Arc<Session>,
-    ) -> (Self, Arc<Mutex<OwnedWriteHalf>>) {
-        let (read, write) = stream.into_split();
-        let write = Arc::new(Mutex::new(write));
-        (
-            ClientIo {
-                read,
-                write: Arc::clone(&write),
-                counters,
-                session,
-            },
-            write,
-        )
-    }
-}
-
-impl AsyncRead for ClientIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let r = Pin::new(&mut self.read).poll_read(cx, buf);
-        let n = buf.filled().len().saturating_sub(before);
-        if n > 0 {
-            self.counters.bytes(n as u64, 0);
-            self.session.partial.store(true, Ordering::Relaxed);
-        }
-        r
-    }
-}
-
-impl AsyncWrite for ClientIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        let r = Pin::new(&mut *w).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = &r {
-            self.counters.bytes(0, *n as u64);
-        }
-        r
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        Pin::new(&mut *w).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        let mut w = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        Pin::new(&mut *w).poll_shutdown(cx)
-    }
-}
-
-async fn handle(
-    req: Request<Incoming>,
+pub(super) async fn handle(
+    req: Request<Upload>,
     fe: &HttpFrontend,
     session: &Session,
     first: bool,
@@ -392,7 +304,7 @@ async fn handle(
 
 /// The frontend's rules, redirects and `use_backend` choice, then the backend's.
 async fn route(
-    req: Request<Incoming>,
+    req: Request<Upload>,
     fe: &HttpFrontend,
     session: &Session,
     first: bool,
@@ -500,7 +412,7 @@ fn run_request_rules(
 /// server.
 #[allow(clippy::too_many_arguments)]
 async fn to_backend(
-    req: Request<Incoming>,
+    req: Request<Upload>,
     fe: &HttpFrontend,
     backend: &Arc<BackendState>,
     pools: &Pools,
@@ -519,9 +431,8 @@ async fn to_backend(
         .or(fe.plan.forwardfor.as_ref());
     // A protocol upgrade (WebSocket): once the server agrees (101), the connection becomes a
     // tunnel.
-    let mut req = req;
-    let upgrade = wants_upgrade(req.headers()).then(|| Upgrade {
-        client: hyper::upgrade::on(&mut req),
+    let upgrade = wants_upgrade(req.headers()).then_some(Upgrade {
+        session,
         client_idle: fe.plan.timeouts.client,
         client_fin: fe.plan.timeouts.client_fin,
     });
@@ -780,7 +691,7 @@ impl hyper::body::Body for ZeroLength {
 /// closing modes (none in keep-alive mode, but `Connection: keep-alive` for an HTTP/1.0
 /// request, which stays HTTP/1.0). An upgrade keeps its `Connection: upgrade` as it is.
 fn outgoing_request(
-    req: Request<Incoming>,
+    req: Request<Upload>,
     peer: SocketAddr,
     ff: Option<&Forwardfor>,
     mode: ConnMode,
@@ -886,8 +797,9 @@ impl Reuse<'_> {
 }
 
 /// The client side of a requested protocol upgrade.
-struct Upgrade {
-    client: hyper::upgrade::OnUpgrade,
+struct Upgrade<'a> {
+    /// Where the tunnel goes for the client connection to carry out after the 101.
+    session: &'a Session,
     /// `timeout client`, the client side's idle timeout in the tunnel without `timeout tunnel`,
     /// and `timeout client-fin`.
     client_idle: Option<std::time::Duration>,
@@ -904,27 +816,6 @@ fn wants_upgrade(h: &hyper::HeaderMap) -> bool {
             .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
 }
 
-/// Carries bytes both ways between an upgraded client and server connection until both
-/// directions ended, each side idling out as in `mode tcp`; the server's slot is held as long.
-async fn tunnel(
-    client: hyper::upgrade::OnUpgrade,
-    server: hyper::upgrade::OnUpgrade,
-    to_server_idle: super::tcp::Idle,
-    to_client_idle: super::tcp::Idle,
-    _slot: Slot,
-) {
-    let (Ok(client), Ok(server)) = tokio::join!(client, server) else {
-        return;
-    };
-    super::tcp::splice(
-        TokioIo::new(client),
-        TokioIo::new(server),
-        to_server_idle,
-        to_client_idle,
-    )
-    .await;
-}
-
 async fn forward(
     req: Request<Body>,
     backend: &Arc<BackendState>,
@@ -932,7 +823,7 @@ async fn forward(
     slot: Slot,
     local: SocketAddr,
     mode: ConnMode,
-    upgrade: Option<Upgrade>,
+    upgrade: Option<Upgrade<'_>>,
 ) -> Result<(Response<Body>, usize), Failed> {
     // Retries that redispatch pick again without a key (HAProxy too falls back then).
     let key = Key::None;
@@ -993,7 +884,12 @@ async fn forward(
         };
         let to_server = super::tcp::Idle::new(to_server, up.client_fin);
         let to_client = super::tcp::Idle::new(to_client, t.server_fin);
-        tokio::spawn(tunnel(up.client, server, to_server, to_client, slot));
+        *up.session.tunnel.lock().unwrap_or_else(|p| p.into_inner()) = Some(Tunnel {
+            server,
+            to_server,
+            to_client,
+            slot,
+        });
         let (parts, _) = resp.into_parts();
         return Ok((Response::from_parts(parts, empty()), picked));
     }

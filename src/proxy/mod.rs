@@ -6,6 +6,7 @@
 //! short mutex taken once per pick.
 
 pub mod body;
+pub mod client;
 pub mod cookie;
 pub mod http;
 pub mod rules;

@@ -247,12 +247,7 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
         frontends: frontends.iter().map(|(_, c)| Arc::clone(c)).collect(),
     });
     for (fe, index, counters, socket, limits) in listeners {
-        let http = Arc::new(HttpFrontend {
-            plan: fe,
-            index,
-            shared: Arc::clone(&shared),
-            counters,
-        });
+        let http = Arc::new(HttpFrontend::new(fe, index, Arc::clone(&shared), counters));
         tokio::spawn(accept_loop(http, socket, limits));
     }
     Ok(Arc::new(State {
@@ -302,13 +297,15 @@ async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<A
             }
         }
         let local = stream.local_addr().unwrap_or(peer);
-        let fe = Arc::clone(&fe);
-        tokio::spawn(async move {
-            let _permits = permits;
-            let counters = Arc::clone(&fe.counters);
-            let _session = counters.session();
-            match fe.plan.mode {
-                Mode::Tcp => {
+        // One task type per mode: a task is as large as its future, and an idle HTTP client
+        // should not carry the room a TCP relay needs.
+        match fe.plan.mode {
+            Mode::Tcp => {
+                let fe = Arc::clone(&fe);
+                tokio::spawn(async move {
+                    let _permits = permits;
+                    let counters = Arc::clone(&fe.counters);
+                    let _session = counters.session();
                     let (backend, server) = tcp_backend(&fe, peer, local).unzip();
                     tcp::serve(
                         stream,
@@ -320,10 +317,18 @@ async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<A
                         &counters,
                     )
                     .await
-                }
-                Mode::Http => crate::proxy::http::serve(stream, peer, local, fe).await,
+                });
             }
-        });
+            Mode::Http => {
+                tokio::spawn(crate::proxy::client::serve(
+                    stream,
+                    peer,
+                    local,
+                    Arc::clone(&fe),
+                    permits,
+                ));
+            }
+        }
     }
 }
 
