@@ -251,18 +251,25 @@ pub fn serve(
                     // An upgrade the server accepted: hyper sent the 101 and let go of the
                     // connection, which now carries the tunnel (with what the client sent
                     // after its request, which hyper had read).
-                    let tunnel = exchange
-                        .session
-                        .tunnel
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .take();
-                    let Some(tunnel) = tunnel else { return };
-                    let parts = conn.into_parts();
-                    let mut early = BytesMut::from(&parts.read_buf[..]);
-                    early.extend_from_slice(&parts.io.into_inner().unread);
-                    drop(parts.service);
-                    return carry_tunnel(client, early.freeze(), tunnel).await;
+                    let Some(tunnel) = exchange.session.take_tunnel() else {
+                        return;
+                    };
+                    let early = {
+                        let parts = conn.into_parts();
+                        let mut early = BytesMut::from(&parts.read_buf[..]);
+                        early.extend_from_slice(&parts.io.into_inner().unread);
+                        early.freeze()
+                    };
+                    // A task of its own (with the connection's maxconn slots and a session in
+                    // the frontend's count): the tunnel's state must not make every idle
+                    // connection's task larger.
+                    let counters = Arc::clone(&exchange.fe.counters);
+                    tokio::spawn(async move {
+                        let _slots = permits;
+                        let _session = counters.session();
+                        carry_tunnel(client, early, tunnel).await;
+                    });
+                    return;
                 }
             }
         }

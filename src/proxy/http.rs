@@ -129,10 +129,18 @@ pub struct Session {
     pub(super) answered: AtomicBool,
     /// Bytes arrived since the last request was read whole: a request is under way.
     pub(super) partial: AtomicBool,
+    /// What few connections need, allocated for those only (an idle connection's memory is
+    /// counted in bytes: bench/idle.sh).
+    rare: std::sync::OnceLock<Box<Rare>>,
+}
+
+#[derive(Default)]
+struct Rare {
+    /// `http-reuse never`: the connection's own server connections.
     private: Mutex<Vec<(usize, Pooled)>>,
     /// An upgrade the server accepted (101): the client connection becomes this tunnel once
     /// the 101 is sent ([`super::client`] carries it out).
-    pub(super) tunnel: Mutex<Option<Tunnel>>,
+    tunnel: Mutex<Option<Tunnel>>,
 }
 
 /// The server side of an upgraded connection, and how the tunnel idles out.
@@ -145,8 +153,23 @@ pub struct Tunnel {
 }
 
 impl Session {
+    fn rare(&self) -> &Rare {
+        self.rare.get_or_init(Box::default)
+    }
+
+    /// The tunnel an accepted upgrade left, if any.
+    pub(super) fn take_tunnel(&self) -> Option<Tunnel> {
+        let rare = self.rare.get()?;
+        rare.tunnel.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn set_tunnel(&self, t: Tunnel) {
+        *self.rare().tunnel.lock().unwrap_or_else(|p| p.into_inner()) = Some(t);
+    }
+
     fn take_private(&self, server: usize) -> Option<Pooled> {
-        let mut own = self.private.lock().unwrap_or_else(|p| p.into_inner());
+        let rare = self.rare.get()?;
+        let mut own = rare.private.lock().unwrap_or_else(|p| p.into_inner());
         own.retain(|(_, p)| !p.sender.is_closed());
         let i = own
             .iter()
@@ -155,7 +178,11 @@ impl Session {
     }
 
     fn put_private(&self, server: usize, conn: Pooled) {
-        let mut own = self.private.lock().unwrap_or_else(|p| p.into_inner());
+        let mut own = self
+            .rare()
+            .private
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         // HAProxy keeps a few per client connection (one per server it talks to, here).
         own.retain(|(s, _)| *s != server);
         own.push((server, conn));
@@ -884,7 +911,7 @@ async fn forward(
         };
         let to_server = super::tcp::Idle::new(to_server, up.client_fin);
         let to_client = super::tcp::Idle::new(to_client, t.server_fin);
-        *up.session.tunnel.lock().unwrap_or_else(|p| p.into_inner()) = Some(Tunnel {
+        up.session.set_tunnel(Tunnel {
             server,
             to_server,
             to_client,
