@@ -204,6 +204,8 @@ enum Fetch {
     FeConn(Option<usize>),
     Str(Bytes),
     Int(i64),
+    HttpAuth(std::sync::Arc<Userlist>),
+    HttpAuthGroup(std::sync::Arc<Userlist>),
     Status,
     ResHdr {
         name: HeaderName,
@@ -219,6 +221,62 @@ pub struct Names<'a> {
     pub frontends: &'a HashMap<String, usize>,
     /// Per backend, its servers' names in order.
     pub servers: &'a [Vec<String>],
+    pub userlists: &'a HashMap<String, std::sync::Arc<Userlist>>,
+}
+
+/// A `userlist`: users with their passwords and groups.
+#[derive(Debug)]
+pub struct Userlist {
+    pub users: Vec<UserEntry>,
+}
+
+#[derive(Debug)]
+pub struct UserEntry {
+    pub name: String,
+    pub password: Password,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum Password {
+    Insecure(String),
+    /// A crypt(3) hash, checked as glibc checks it.
+    Crypt(String),
+}
+
+impl Userlist {
+    /// The user the request's `Authorization: Basic` credentials name, if the password is
+    /// right.
+    fn authenticate(&self, headers: &HeaderMap) -> Option<&UserEntry> {
+        use base64::Engine;
+        let v = headers.get(hyper::header::AUTHORIZATION)?.as_bytes();
+        let (scheme, cred) = v.split_at(v.iter().position(|&c| c == b' ')?);
+        if !scheme.eq_ignore_ascii_case(b"basic") {
+            return None;
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(cred.trim_ascii())
+            .ok()?;
+        let colon = decoded.iter().position(|&c| c == b':')?;
+        let (user, pass) = (&decoded[..colon], &decoded[colon + 1..]);
+        let entry = self.users.iter().find(|u| u.name.as_bytes() == user)?;
+        let ok = match &entry.password {
+            Password::Insecure(p) => p.as_bytes() == pass,
+            Password::Crypt(h) => {
+                std::str::from_utf8(pass).is_ok_and(|p| pwhash::unix::verify(p, h))
+            }
+        };
+        ok.then_some(entry)
+    }
+}
+
+/// Whether pwhash checks this crypt(3) hash (the formats glibc's crypt knows but yescrypt).
+pub fn crypt_supported(h: &str) -> bool {
+    const PREFIXES: &[&str] = &["$1$", "$5$", "$6$", "$2a$", "$2b$", "$2y$", "$sha1$", "_"];
+    PREFIXES.iter().any(|p| h.starts_with(p))
+        || (h.len() == 13
+            && h.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'/'))
 }
 
 fn header_name(s: &str) -> Result<HeaderName, String> {
@@ -332,6 +390,19 @@ fn compile_fetch(s: &ir::Sample, names: &Names<'_>) -> Result<Fetch, String> {
                 .and_then(|list| list.iter().position(|n| n == srv))
                 .ok_or_else(|| format!("no server '{srv}' in backend '{b}'"))?;
             Fetch::SrvIsUp(bi, si)
+        }
+        "http_auth" | "http_auth_group" => {
+            let name = a.first().cloned().unwrap_or_default();
+            let list = names
+                .userlists
+                .get(&name)
+                .cloned()
+                .ok_or_else(|| format!("no userlist '{name}'"))?;
+            if s.fetch == "http_auth" {
+                Fetch::HttpAuth(list)
+            } else {
+                Fetch::HttpAuthGroup(list)
+            }
         }
         "status" => Fetch::Status,
         "res.hdr" | "shdr" => {
@@ -508,6 +579,18 @@ impl Fetch {
             Fetch::FeConn(fe) => f(Smp::Int(ctx.world.fe_conn(fe.unwrap_or(ctx.frontend)))),
             Fetch::Str(s) => f(Smp::Str(Cow::Borrowed(s))),
             Fetch::Int(i) => f(Smp::Int(*i)),
+            Fetch::HttpAuth(list) => {
+                let ok = http.is_some_and(|h| list.authenticate(h.headers).is_some());
+                f(Smp::Bool(ok))
+            }
+            Fetch::HttpAuthGroup(list) => {
+                let Some(user) = http.and_then(|h| list.authenticate(h.headers)) else {
+                    return false;
+                };
+                user.groups
+                    .iter()
+                    .any(|g| f(Smp::Str(Cow::Borrowed(g.as_bytes()))))
+            }
             Fetch::Status => match &ctx.resp {
                 Some(r) => f(Smp::Int(i64::from(r.status))),
                 None => false,

@@ -36,10 +36,12 @@ fn conds(cfg: &str) -> (Vec<Cond>, Vec<Refused>) {
     let backends: HashMap<String, usize> = [("b".to_string(), 0), ("empty".to_string(), 1)].into();
     let frontends: HashMap<String, usize> = [("fe".to_string(), 0)].into();
     let servers = vec![vec!["s1".to_string(), "s2".to_string()], vec![]];
+    let userlists = HashMap::new();
     let names = Names {
         backends: &backends,
         frontends: &frontends,
         servers: &servers,
+        userlists: &userlists,
     };
     let mut c = Compiler::new(&fe.acls, &names);
     let out = fe

@@ -255,6 +255,8 @@ pub enum Action {
     },
     /// `http-request redirect`: answers like a `redirect` rule.
     Redirect(Redirect),
+    /// `http-request auth`: HAProxy's 401 with `WWW-Authenticate: Basic realm="..."`.
+    Auth(hyper::header::HeaderValue),
 }
 
 /// Builds the plan, or says what in the configuration the runtime does not carry out yet.
@@ -287,9 +289,7 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
     if let Some(span) = g.master_worker {
         r.refuse(span, "master-worker");
     }
-    for u in &config.userlists {
-        r.refuse(u.name.span, "userlist");
-    }
+    let userlists = userlists(config, &mut r);
     for h in &config.http_errors {
         r.refuse(h.name.span, "http-errors");
     }
@@ -313,6 +313,7 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
         backends: &backend_index,
         frontends: &frontend_index,
         servers: &servers,
+        userlists: &userlists,
     };
     let mut backends: Vec<Arc<Backend>> = Vec::new();
     for p in config.backends() {
@@ -341,6 +342,47 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
         frontends,
         backends,
     })
+}
+
+/// The userlists, users with passwords and groups (from `group ... users` and `user ...
+/// groups` both); a crypt hash rsproxy cannot check is refused at its line.
+fn userlists(
+    config: &ir::Config,
+    r: &mut Refusals,
+) -> std::collections::HashMap<String, Arc<crate::acl::Userlist>> {
+    use crate::acl::{Password, UserEntry, Userlist};
+    let mut out = std::collections::HashMap::new();
+    for ul in &config.userlists {
+        let mut users = Vec::new();
+        for u in &ul.users {
+            let password = match &u.node.password {
+                ir::Password::Insecure(p) => Password::Insecure(p.clone()),
+                ir::Password::Crypt(h) if crate::acl::crypt_supported(h) => {
+                    Password::Crypt(h.clone())
+                }
+                ir::Password::Crypt(_) => {
+                    r.refuse(
+                        u.span,
+                        "user ... password' with this crypt(3) format (yescrypt?)",
+                    );
+                    continue;
+                }
+            };
+            let mut groups = u.node.groups.clone();
+            for g in &ul.groups {
+                if g.node.users.contains(&u.node.name) && !groups.contains(&g.node.name) {
+                    groups.push(g.node.name.clone());
+                }
+            }
+            users.push(UserEntry {
+                name: u.node.name.clone(),
+                password,
+                groups,
+            });
+        }
+        out.insert(ul.name.node.clone(), Arc::new(Userlist { users }));
+    }
+    out
 }
 
 fn mode(p: &ir::Proxy) -> Mode {
@@ -605,11 +647,11 @@ fn redirects(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Re
 }
 
 fn rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> {
-    rule_list(&p.http_request, "http-request", acls, r)
+    rule_list(&p.http_request, "http-request", &p.name.node, acls, r)
 }
 
 fn response_rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> {
-    rule_list(&p.http_response, "http-response", acls, r)
+    rule_list(&p.http_response, "http-response", &p.name.node, acls, r)
 }
 
 /// A header action's name and log-format value, or the refusal.
@@ -642,6 +684,7 @@ fn header_action(
 fn rule_list(
     list: &[ir::HttpRule],
     kind: &str,
+    proxy_name: &str,
     acls: &mut Compiler<'_>,
     r: &mut Refusals,
 ) -> Vec<Rule> {
@@ -722,6 +765,23 @@ fn rule_list(
                 cond: c,
                 action: Action::Allow,
             }),
+            HttpAction::Auth { realm } if kind == "http-request" => {
+                // The realm defaults to the proxy's name.
+                let realm = realm.clone().unwrap_or_else(|| proxy_name.to_string());
+                let Ok(v) =
+                    hyper::header::HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
+                else {
+                    r.refuse(
+                        rule.span,
+                        "http-request auth' with a realm that is not a valid header value",
+                    );
+                    continue;
+                };
+                out.push(Rule {
+                    cond: c,
+                    action: Action::Auth(v),
+                });
+            }
             HttpAction::Redirect(rd) if kind == "http-request" => {
                 if rd.set_cookie.is_some() || rd.clear_cookie.is_some() {
                     r.refuse(rule.span, "redirect ... set-cookie/clear-cookie");

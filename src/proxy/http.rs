@@ -629,6 +629,12 @@ fn answer(action: &Action, counters: &Counters) -> Response<Body> {
             counters.denied();
             error_page(StatusCode::from_u16(*status).unwrap_or(StatusCode::FORBIDDEN))
         }
+        Action::Auth(challenge) => {
+            let mut r = error_page(StatusCode::UNAUTHORIZED);
+            r.headers_mut()
+                .insert(hyper::header::WWW_AUTHENTICATE, challenge.clone());
+            r
+        }
         // Not final actions: never given here.
         _ => error_page(StatusCode::INTERNAL_SERVER_ERROR),
     }
