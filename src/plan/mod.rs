@@ -172,6 +172,7 @@ pub struct Timeouts {
     pub queue: Option<std::time::Duration>,
     pub client_fin: Option<std::time::Duration>,
     pub server_fin: Option<std::time::Duration>,
+    pub tarpit: Option<std::time::Duration>,
 }
 
 /// How HTTP connections are kept (`option http-keep-alive`, `http-server-close`, `httpclose`).
@@ -215,6 +216,16 @@ pub struct Redirect {
     pub code: u16,
     pub drop_query: bool,
     pub append_slash: bool,
+    /// `set-cookie`/`clear-cookie`: the Set-Cookie field it adds, as HAProxy writes it.
+    pub cookie: Option<hyper::header::HeaderValue>,
+}
+
+/// The body of an `http-request return`.
+#[derive(Debug, Clone)]
+pub enum ReturnBody {
+    Static(bytes::Bytes),
+    /// `lf-string`: rendered per request.
+    Lf(Fmt),
 }
 
 /// The `http-request` actions the runtime carries out.
@@ -223,7 +234,12 @@ pub enum Action {
     Return {
         status: u16,
         content_type: Option<hyper::header::HeaderValue>,
-        body: bytes::Bytes,
+        body: ReturnBody,
+    },
+    /// `http-request tarpit`: the request is held this long, then denied with `status`.
+    Tarpit {
+        status: u16,
+        hold: std::time::Duration,
     },
     Deny {
         status: u16,
@@ -415,6 +431,7 @@ fn timeouts(s: &ir::ProxySettings) -> Timeouts {
         queue: t(TimeoutKind::Queue),
         client_fin: t(TimeoutKind::ClientFin),
         server_fin: t(TimeoutKind::ServerFin),
+        tarpit: t(TimeoutKind::Tarpit),
     }
 }
 
@@ -495,10 +512,6 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
                 "timeout http-keep-alive' different from 'timeout http-request",
             );
         }
-    }
-    // `tarpit` needs the `tarpit` action, which the runtime does not carry out yet.
-    if let Some(t) = s.timeouts.get(&TimeoutKind::Tarpit) {
-        r.refuse(t.span, "timeout tarpit");
     }
 }
 
@@ -617,13 +630,34 @@ fn cond(
     compiled.map(Some).ok_or(())
 }
 
+/// The Set-Cookie field of `redirect ... set-cookie NAME=value` (`NAME=value; path=/;`) or
+/// `clear-cookie NAME` (`NAME; path=/; Max-Age=0;`), as haproxy 2.6 writes them.
+fn redirect_cookie(
+    set: Option<&String>,
+    clear: Option<&String>,
+) -> Result<Option<hyper::header::HeaderValue>, ()> {
+    let text = match (set, clear) {
+        (Some(s), _) => format!("{s}; path=/;"),
+        (None, Some(c)) => format!("{c}; path=/; Max-Age=0;"),
+        (None, None) => return Ok(None),
+    };
+    hyper::header::HeaderValue::from_str(&text)
+        .map(Some)
+        .map_err(|_| ())
+}
+
 fn redirects(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Redirect> {
     let mut out = Vec::new();
     for rd in &p.redirects {
-        if rd.node.set_cookie.is_some() || rd.node.clear_cookie.is_some() {
-            r.refuse(rd.span, "redirect ... set-cookie/clear-cookie");
+        let Ok(cookie) =
+            redirect_cookie(rd.node.set_cookie.as_ref(), rd.node.clear_cookie.as_ref())
+        else {
+            r.refuse(
+                rd.span,
+                "redirect ... set-cookie' with a value that is not a valid header value",
+            );
             continue;
-        }
+        };
         let Ok(c) = cond(rd.node.cond.as_ref(), acls, r) else {
             continue;
         };
@@ -641,17 +675,18 @@ fn redirects(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Re
             code: rd.node.code,
             drop_query: rd.node.drop_query,
             append_slash: rd.node.append_slash,
+            cookie,
         });
     }
     out
 }
 
 fn rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> {
-    rule_list(&p.http_request, "http-request", &p.name.node, acls, r)
+    rule_list(&p.http_request, "http-request", p, acls, r)
 }
 
 fn response_rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Rule> {
-    rule_list(&p.http_response, "http-response", &p.name.node, acls, r)
+    rule_list(&p.http_response, "http-response", p, acls, r)
 }
 
 /// A header action's name and log-format value, or the refusal.
@@ -684,10 +719,14 @@ fn header_action(
 fn rule_list(
     list: &[ir::HttpRule],
     kind: &str,
-    proxy_name: &str,
+    p: &ir::Proxy,
     acls: &mut Compiler<'_>,
     r: &mut Refusals,
 ) -> Vec<Rule> {
+    let proxy_name = p.name.node.as_str();
+    // `timeout tarpit`, else `timeout connect`, as HAProxy falls back (0 when neither).
+    let t = timeouts(&p.settings);
+    let tarpit = t.tarpit.or(t.connect).unwrap_or_default();
     let mut out = Vec::new();
     let fmt = |v: &str, acls: &Compiler<'_>, r: &mut Refusals, span: Span| match Fmt::compile(
         v,
@@ -721,12 +760,32 @@ fn rule_list(
                 headers,
             } if headers.is_empty() => {
                 let body = match content {
-                    None => bytes::Bytes::new(),
-                    Some(ReturnContent::String(s)) => bytes::Bytes::from(s.clone()),
+                    None => ReturnBody::Static(bytes::Bytes::new()),
+                    Some(ReturnContent::String(s)) => {
+                        ReturnBody::Static(bytes::Bytes::from(s.clone()))
+                    }
+                    Some(ReturnContent::LfString(s)) if kind == "http-request" => {
+                        match fmt(s, acls, r, rule.span) {
+                            Some(f) => ReturnBody::Lf(f),
+                            None => continue,
+                        }
+                    }
+                    // Read once at start-up, as HAProxy reads it.
+                    Some(ReturnContent::File(path)) => match std::fs::read(path) {
+                        Ok(b) => ReturnBody::Static(bytes::Bytes::from(b)),
+                        Err(e) => {
+                            r.push(Diagnostic::error(
+                                Dialect::Haproxy,
+                                rule.span,
+                                format!("http-request return: cannot read '{path}': {e}"),
+                            ));
+                            continue;
+                        }
+                    },
                     Some(_) => {
                         r.refuse(
                             rule.span,
-                            "http-request return' with a file or log-format body",
+                            "http-request return' with a log-format file or an errorfile body",
                         );
                         continue;
                     }
@@ -765,6 +824,13 @@ fn rule_list(
                 cond: c,
                 action: Action::Allow,
             }),
+            HttpAction::Tarpit { status } if kind == "http-request" => out.push(Rule {
+                cond: c,
+                action: Action::Tarpit {
+                    status: status.unwrap_or(500),
+                    hold: tarpit,
+                },
+            }),
             HttpAction::Auth { realm } if kind == "http-request" => {
                 // The realm defaults to the proxy's name.
                 let realm = realm.clone().unwrap_or_else(|| proxy_name.to_string());
@@ -783,10 +849,14 @@ fn rule_list(
                 });
             }
             HttpAction::Redirect(rd) if kind == "http-request" => {
-                if rd.set_cookie.is_some() || rd.clear_cookie.is_some() {
-                    r.refuse(rule.span, "redirect ... set-cookie/clear-cookie");
+                let Ok(cookie) = redirect_cookie(rd.set_cookie.as_ref(), rd.clear_cookie.as_ref())
+                else {
+                    r.refuse(
+                        rule.span,
+                        "redirect ... set-cookie' with a value that is not a valid header value",
+                    );
                     continue;
-                }
+                };
                 let Some(target) = fmt(&rd.target, acls, r, rule.span) else {
                     continue;
                 };
@@ -799,6 +869,7 @@ fn rule_list(
                         code: rd.code,
                         drop_query: rd.drop_query,
                         append_slash: rd.append_slash,
+                        cookie,
                     }),
                 })
             }
@@ -1364,13 +1435,15 @@ mod tests {
     #[test]
     fn refusals_are_located_and_deduplicated() {
         let err = plan(&format!(
-            "{BASE}  timeout tarpit 1m\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  cookie S insert maxidle 1h\n  \
+            "{BASE}  timeout http-keep-alive 1m\nfrontend f\n  bind :80\n  default_backend b\nbackend b\n  cookie S insert maxidle 1h\n  \
              server a 127.0.0.1:81 slowstart 10s\nbackend c\n  server z 127.0.0.1:82 minconn 10\n"
         ))
         .unwrap_err();
         let lines: Vec<u32> = err.iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, [6, 11, 12, 14], "{err:?}");
-        assert!(err[0].1.starts_with("'timeout tarpit' is not carried out"));
+        assert!(err[0]
+            .1
+            .starts_with("'timeout http-keep-alive' different from"));
         assert!(err[1].1.starts_with("'cookie ... maxidle/maxlife'"));
         assert!(err[2].1.starts_with("'server slowstart'"));
         assert!(err[3].1.starts_with("'server minconn'"));

@@ -19,7 +19,8 @@ use super::{connect, BackendState, KeyNeed, Slot};
 use crate::acl::{Ctx, World};
 use crate::balance::Key;
 use crate::plan::{
-    Action, ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Redirect, Rule, Switch,
+    Action, ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Redirect, ReturnBody, Rule,
+    Switch,
 };
 use crate::stats::Counters;
 use bytes::Bytes;
@@ -347,7 +348,7 @@ async fn route(
         backend: None,
         world: &*fe.shared,
     };
-    if let Some(r) = run_request_rules(&plan.rules, &fe.counters, &mut parts, env) {
+    if let Some(r) = run_request_rules(&plan.rules, &fe.counters, &mut parts, env).await {
         return (r, None);
     }
     let chosen = {
@@ -363,12 +364,13 @@ async fn route(
     };
     env.backend = chosen;
     backend.counters.request();
-    let early =
-        run_request_rules(&backend.plan.rules, &backend.counters, &mut parts, env).or_else(|| {
-            let t = rules::target(&parts.uri);
-            let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
-            apply_redirects(&backend.plan.redirects, &ctx)
-        });
+    let mut early =
+        run_request_rules(&backend.plan.rules, &backend.counters, &mut parts, env).await;
+    if early.is_none() {
+        let t = rules::target(&parts.uri);
+        let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
+        early = apply_redirects(&backend.plan.redirects, &ctx);
+    }
     if let Some(r) = early {
         backend.counters.response(r.status().as_u16());
         return (r, chosen);
@@ -383,7 +385,7 @@ async fn route(
             if let rules::Verdict::Answer(a) =
                 rules::response(list, &mut status, &mut reason, resp.headers_mut(), env)
             {
-                resp = answer(a, &backend.counters);
+                resp = answer(a, &backend.counters, None);
                 break;
             }
             *resp.status_mut() = status;
@@ -409,7 +411,7 @@ pub fn use_server(backend: &BackendState, ctx: &Ctx<'_>) -> Option<usize> {
 }
 
 /// Runs a proxy's `http-request` rules on the request; the answer of a final action.
-fn run_request_rules(
+async fn run_request_rules(
     list: &[Rule],
     counters: &Counters,
     parts: &mut hyper::http::request::Parts,
@@ -424,14 +426,23 @@ fn run_request_rules(
         version: parts.version,
         headers: &mut parts.headers,
     };
-    match rules::request(list, &mut head, env) {
-        rules::Verdict::Pass => None,
-        rules::Verdict::Answer(Action::Redirect(rd)) => {
-            let t = rules::target(&parts.uri);
-            let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
-            redirect_response(rd, &ctx)
-        }
-        rules::Verdict::Answer(a) => Some(answer(a, counters)),
+    let action = match rules::request(list, &mut head, env) {
+        rules::Verdict::Pass => return None,
+        rules::Verdict::Answer(a) => a,
+    };
+    if let Action::Tarpit { status, hold } = action {
+        // Held, then denied: a client that hammers waits for each answer.
+        tokio::time::sleep(*hold).await;
+        counters.denied();
+        return Some(error_page(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        ));
+    }
+    let t = rules::target(&parts.uri);
+    let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
+    match action {
+        Action::Redirect(rd) => redirect_response(rd, &ctx),
+        a => Some(answer(a, counters, Some(&ctx))),
     }
 }
 
@@ -608,14 +619,19 @@ impl hyper::body::Body for UntilClose {
     }
 }
 
-/// The answer of a final action; a `deny` counts in `counters` (`dreq`).
-fn answer(action: &Action, counters: &Counters) -> Response<Body> {
+/// The answer of a final action; a `deny` counts in `counters` (`dreq`). `ctx`: the request,
+/// for a log-format body.
+fn answer(action: &Action, counters: &Counters, ctx: Option<&Ctx<'_>>) -> Response<Body> {
     match action {
         Action::Return {
             status,
             content_type,
             body,
         } => {
+            let body = match body {
+                ReturnBody::Static(b) => b.clone(),
+                ReturnBody::Lf(f) => ctx.map(|c| Bytes::from(f.render(c))).unwrap_or_default(),
+            };
             let mut r = Response::new(full(body.clone()));
             *r.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
             let h = r.headers_mut();
@@ -694,6 +710,9 @@ fn redirect_response(rd: &Redirect, ctx: &Ctx<'_>) -> Option<Response<Body>> {
             hyper::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         );
+    }
+    if let Some(c) = &rd.cookie {
+        h.insert(hyper::header::SET_COOKIE, c.clone());
     }
     Some(r)
 }

@@ -97,9 +97,11 @@ pub fn request<'r>(rules: &'r [Rule], head: &mut Head<'_>, env: Env<'_>) -> Verd
             continue;
         }
         match &rule.action {
-            Action::Return { .. } | Action::Deny { .. } | Action::Redirect(_) | Action::Auth(_) => {
-                return Verdict::Answer(&rule.action)
-            }
+            Action::Return { .. }
+            | Action::Deny { .. }
+            | Action::Redirect(_)
+            | Action::Auth(_)
+            | Action::Tarpit { .. } => return Verdict::Answer(&rule.action),
             Action::Allow => return Verdict::Pass,
             Action::SetPath(_) => {
                 if let Some(v) = rendered {
