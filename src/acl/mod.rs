@@ -1276,7 +1276,8 @@ impl Fmt {
             }
             if b.get(i + 1) == Some(&b'[') {
                 let inner = &s[i + 2..];
-                let end = sample_end(inner).ok_or_else(|| format!("missing ']' in '{s}'"))?;
+                let end = rsproxy_parser::haproxy::logformat::sample_end(inner)
+                    .ok_or_else(|| format!("missing ']' in '{s}'"))?;
                 let parsed = rsproxy_parser::haproxy::acl::parse_sample(
                     &inner[..end],
                     rsproxy_parser::haproxy::acl::SampleContext::Expr,
@@ -1344,21 +1345,6 @@ impl Fmt {
         }
         out
     }
-}
-
-/// Where the sample expression at the start of `s` ends: the first `]` outside converter
-/// arguments.
-fn sample_end(s: &str) -> Option<usize> {
-    let mut depth = 0u32;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ']' if depth == 0 => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 /// A regex replacement template with HAProxy's `\1` references, for the regex crate.

@@ -97,7 +97,7 @@ pub fn check(fmt: &str) -> Result<(), String> {
 
 /// Where the sample expression at the start of `s` ends: the first `]` outside converter
 /// arguments (so `regsub(:[0-9]+$,)` stays whole).
-fn sample_end(s: &str) -> Option<usize> {
+pub fn sample_end(s: &str) -> Option<usize> {
     let mut depth = 0u32;
     for (i, c) in s.char_indices() {
         match c {
