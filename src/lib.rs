@@ -10,5 +10,6 @@ pub mod balance;
 pub mod health;
 pub mod plan;
 pub mod proxy;
+pub mod re;
 pub mod runtime;
 pub mod stats;

@@ -637,7 +637,7 @@ enum Conv {
         int: bool,
     },
     Regsub {
-        re: regex::bytes::Regex,
+        re: crate::re::Re,
         with: Vec<u8>,
         global: bool,
     },
@@ -669,7 +669,7 @@ enum MapKind {
 #[derive(Debug, Clone)]
 enum MapKey {
     Bytes(Vec<u8>),
-    Re(regex::bytes::Regex),
+    Re(crate::re::Re),
     Net(IpNet),
     Int(i64),
 }
@@ -708,10 +708,7 @@ fn compile_conv(c: &ir::Converter) -> Result<Conv, String> {
                     None => (line.as_str(), ""),
                 };
                 let key = match kind {
-                    MapKind::Reg => MapKey::Re(
-                        regex::bytes::Regex::new(k)
-                            .map_err(|e| format!("map_reg pattern '{k}': {e}"))?,
-                    ),
+                    MapKind::Reg => MapKey::Re(crate::re::Re::new(k, false)?),
                     MapKind::Ip => MapKey::Net(
                         parse_ipnet(k)
                             .ok_or_else(|| format!("map_ip key '{k}' is not an address"))?,
@@ -731,10 +728,7 @@ fn compile_conv(c: &ir::Converter) -> Result<Conv, String> {
         "regsub" => {
             let pattern = a.first().cloned().unwrap_or_default();
             let flags = a.get(2).cloned().unwrap_or_default();
-            let re = regex::bytes::RegexBuilder::new(&pattern)
-                .case_insensitive(flags.contains('i'))
-                .build()
-                .map_err(|e| format!("regsub pattern '{pattern}': {e}"))?;
+            let re = crate::re::Re::new(&pattern, flags.contains('i'))?;
             Conv::Regsub {
                 re,
                 with: substitution(a.get(1).map(String::as_str).unwrap_or("")),
@@ -891,15 +885,11 @@ impl Conv {
                     Smp::Str(Cow::Owned(value.to_vec()))
                 })
             }
-            Conv::Regsub { re, with, global } => {
-                let b = s.as_bytes();
-                let out = if *global {
-                    re.replace_all(&b, with.as_slice())
-                } else {
-                    re.replace(&b, with.as_slice())
-                };
-                Some(Smp::Str(Cow::Owned(out.into_owned())))
-            }
+            Conv::Regsub { re, with, global } => Some(Smp::Str(Cow::Owned(re.replace(
+                &s.as_bytes(),
+                with,
+                *global,
+            )))),
             Conv::Field {
                 index,
                 delims,
@@ -924,13 +914,33 @@ enum Matcher {
     Int(Vec<(i64, i64)>),
     Len(Vec<(i64, i64)>),
     Ip(Vec<IpNet>),
-    Str { pats: Vec<Vec<u8>>, icase: bool },
-    Beg { pats: Vec<Vec<u8>>, icase: bool },
-    End { pats: Vec<Vec<u8>>, icase: bool },
-    Sub { pats: Vec<Vec<u8>>, icase: bool },
-    Dir { pats: Vec<Vec<u8>>, icase: bool },
-    Dom { pats: Vec<Vec<u8>>, icase: bool },
+    Str {
+        pats: Vec<Vec<u8>>,
+        icase: bool,
+    },
+    Beg {
+        pats: Vec<Vec<u8>>,
+        icase: bool,
+    },
+    End {
+        pats: Vec<Vec<u8>>,
+        icase: bool,
+    },
+    Sub {
+        pats: Vec<Vec<u8>>,
+        icase: bool,
+    },
+    Dir {
+        pats: Vec<Vec<u8>>,
+        icase: bool,
+    },
+    Dom {
+        pats: Vec<Vec<u8>>,
+        icase: bool,
+    },
+    /// All patterns in one linear-time set, or one by one when some need PCRE features.
     Reg(regex::bytes::RegexSet),
+    RegEach(Vec<crate::re::Re>),
 }
 
 /// Integer patterns: `N`, `N:M`, `:M`, `N:`, and `eq|ne|lt|le|gt|ge N`, as inclusive ranges
@@ -1018,12 +1028,18 @@ fn compile_matcher(e: &AclExpr, patterns: Vec<String>) -> Result<Matcher, String
             pats: bytes(&patterns),
             icase,
         },
-        MatchMethod::Reg => Matcher::Reg(
-            regex::bytes::RegexSetBuilder::new(&patterns)
-                .case_insensitive(icase)
-                .build()
-                .map_err(|e| format!("regex: {e}"))?,
-        ),
+        MatchMethod::Reg => match regex::bytes::RegexSetBuilder::new(&patterns)
+            .case_insensitive(icase)
+            .build()
+        {
+            Ok(set) => Matcher::Reg(set),
+            Err(_) => Matcher::RegEach(
+                patterns
+                    .iter()
+                    .map(|p| crate::re::Re::new(p, icase))
+                    .collect::<Result<_, _>>()?,
+            ),
+        },
     })
 }
 
@@ -1072,6 +1088,10 @@ impl Matcher {
                 pats.iter().any(|p| dom_match(&t, p, b"./?"))
             }
             Matcher::Reg(set) => set.is_match(&s.as_bytes()),
+            Matcher::RegEach(list) => {
+                let b = s.as_bytes();
+                list.iter().any(|r| r.is_match(&b))
+            }
         }
     }
 }

@@ -253,7 +253,7 @@ pub enum Action {
     /// (`replace-value`).
     Replace {
         name: HeaderName,
-        re: regex::bytes::Regex,
+        re: crate::re::Re,
         with: Fmt,
         each_value: bool,
     },
@@ -262,7 +262,7 @@ pub enum Action {
     SetUri(Fmt),
     SetMethod(Fmt),
     ReplacePath {
-        re: regex::bytes::Regex,
+        re: crate::re::Re,
         with: Fmt,
     },
     SetStatus {
@@ -738,13 +738,11 @@ fn rule_list(
             None
         }
     };
-    let regex = |re: &str, r: &mut Refusals, span: Span| match regex::bytes::Regex::new(re) {
+    // PCRE's reach: look-around and back-references too (see `crate::re`).
+    let regex = |re: &str, r: &mut Refusals, span: Span| match crate::re::Re::new(re, false) {
         Ok(re) => Some(re),
-        Err(_) => {
-            r.refuse(
-                span,
-                &format!("regular expression '{re}' (not in the regex crate's syntax)"),
-            );
+        Err(what) => {
+            r.refuse(span, &what);
             None
         }
     };

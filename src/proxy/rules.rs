@@ -265,11 +265,8 @@ fn headers(a: &Action, rendered: Option<Vec<u8>>, h: &mut HeaderMap) {
 
 /// HAProxy's regex replacement: when `re` matches `v`, the result is the template with its
 /// references filled in, in place of the whole of `v` (not only of the matched part).
-fn whole(re: &regex::bytes::Regex, v: &[u8], template: &[u8]) -> Option<Vec<u8>> {
-    let caps = re.captures(v)?;
-    let mut out = Vec::new();
-    caps.expand(template, &mut out);
-    Some(out)
+fn whole(re: &crate::re::Re, v: &[u8], template: &[u8]) -> Option<Vec<u8>> {
+    re.expand_whole(v, template)
 }
 
 fn delete(h: &mut HeaderMap, n: &HeaderName) {
