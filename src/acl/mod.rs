@@ -80,6 +80,105 @@ fn leading_int(s: &[u8]) -> i64 {
     }
 }
 
+/// Variables (`set-var`, `var()`): one store per scope that lives long enough.
+#[derive(Debug, Default)]
+pub struct Vars {
+    /// Full names (`txn.user`) and values; few per store, so a list.
+    map: std::sync::Mutex<Vec<(String, Smp<'static>)>>,
+}
+
+impl Vars {
+    pub fn set(&self, name: &str, v: Smp<'static>) {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        match m.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = v,
+            None => m.push((name.to_string(), v)),
+        }
+    }
+
+    pub fn unset(&self, name: &str) {
+        let mut m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        m.retain(|(n, _)| n != name);
+    }
+
+    fn get(&self, name: &str) -> Option<Smp<'static>> {
+        let m = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        m.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    }
+}
+
+/// The variable stores a request sees: its own (`txn`, `req`, `res`), its connection's
+/// (`sess`) and the process's (`proc`).
+#[derive(Clone, Copy)]
+pub struct VarsView<'a> {
+    pub txn: &'a Vars,
+    pub sess: &'a Vars,
+    pub proc: &'a Vars,
+}
+
+impl<'a> VarsView<'a> {
+    /// The store of a full variable name (`txn.x`), if its scope is known.
+    pub fn store(&self, name: &str) -> Option<&'a Vars> {
+        match name.split_once('.')?.0 {
+            "txn" | "req" | "res" => Some(self.txn),
+            "sess" => Some(self.sess),
+            "proc" => Some(self.proc),
+            _ => None,
+        }
+    }
+}
+
+/// A sample expression (`set-var`'s): a fetch and its converters.
+#[derive(Debug, Clone)]
+pub struct SampleExpr {
+    fetch: Fetch,
+    convs: Vec<Conv>,
+}
+
+impl SampleExpr {
+    pub fn compile(expr: &str, names: &Names<'_>) -> Result<SampleExpr, String> {
+        let parsed = rsproxy_parser::haproxy::acl::parse_sample(
+            expr,
+            rsproxy_parser::haproxy::acl::SampleContext::Expr,
+        )?;
+        Ok(SampleExpr {
+            fetch: compile_fetch(&parsed.sample, names)?,
+            convs: parsed
+                .sample
+                .converters
+                .iter()
+                .map(compile_conv)
+                .collect::<Result<Vec<_>, _>>()?,
+        })
+    }
+
+    /// The expression's first value for this request, if any.
+    pub fn eval(&self, ctx: &Ctx<'_>) -> Option<Smp<'static>> {
+        let mut out = None;
+        self.fetch.each(ctx, &mut |s| {
+            let mut s = s;
+            for c in &self.convs {
+                match c.apply(s) {
+                    Some(n) => s = n,
+                    None => return false,
+                }
+            }
+            out = Some(owned(s));
+            true
+        });
+        out
+    }
+}
+
+fn owned(s: Smp<'_>) -> Smp<'static> {
+    match s {
+        Smp::Str(b) => Smp::Str(Cow::Owned(b.into_owned())),
+        Smp::Int(i) => Smp::Int(i),
+        Smp::Ip(ip) => Smp::Ip(ip),
+        Smp::Bool(b) => Smp::Bool(b),
+    }
+}
+
 /// Live counts the `nbsrv()`, `srv_is_up()`, `be_conn()` and `fe_conn` fetches read.
 pub trait World: Send + Sync {
     /// Usable servers of backend `b`.
@@ -97,6 +196,8 @@ pub struct Ctx<'a> {
     pub http: Option<HttpCtx<'a>>,
     /// The answer, for `http-response` rules (`status`, `res.hdr()`).
     pub resp: Option<RespCtx<'a>>,
+    /// Variables (`var()`); `None` where none can exist (`mode tcp` routing).
+    pub vars: Option<VarsView<'a>>,
     pub src: SocketAddr,
     pub dst: SocketAddr,
     /// The frontend and backend the request is in (for `nbsrv`/`be_conn`/`fe_conn` without
@@ -205,6 +306,8 @@ enum Fetch {
     Str(Bytes),
     Int(i64),
     HttpAuth(std::sync::Arc<Userlist>),
+    /// `var(scope.name)`: its full name.
+    Var(String),
     HttpAuthGroup(std::sync::Arc<Userlist>),
     Status,
     ResHdr {
@@ -404,6 +507,16 @@ fn compile_fetch(s: &ir::Sample, names: &Names<'_>) -> Result<Fetch, String> {
                 Fetch::HttpAuthGroup(list)
             }
         }
+        "var" => {
+            let name = a.first().cloned().unwrap_or_default();
+            if !matches!(
+                name.split_once('.').map(|(s, _)| s),
+                Some("proc" | "sess" | "txn" | "req" | "res")
+            ) {
+                return Err(format!("var({name})"));
+            }
+            Fetch::Var(name)
+        }
         "status" => Fetch::Status,
         "res.hdr" | "shdr" => {
             let (name, occ) = hdr_args(a)?;
@@ -579,6 +692,16 @@ impl Fetch {
             Fetch::FeConn(fe) => f(Smp::Int(ctx.world.fe_conn(fe.unwrap_or(ctx.frontend)))),
             Fetch::Str(s) => f(Smp::Str(Cow::Borrowed(s))),
             Fetch::Int(i) => f(Smp::Int(*i)),
+            Fetch::Var(name) => {
+                match ctx
+                    .vars
+                    .and_then(|v| v.store(name))
+                    .and_then(|s| s.get(name))
+                {
+                    Some(v) => f(v),
+                    None => false,
+                }
+            }
             Fetch::HttpAuth(list) => {
                 let ok = http.is_some_and(|h| list.authenticate(h.headers).is_some());
                 f(Smp::Bool(ok))

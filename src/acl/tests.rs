@@ -97,6 +97,7 @@ impl Req {
                 headers: &h,
             }),
             resp: None,
+            vars: None,
             src: self.src.parse().expect("src"),
             dst: "10.0.0.1:80".parse().expect("dst"),
             frontend: 0,

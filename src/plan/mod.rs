@@ -37,6 +37,8 @@ pub struct Plan {
     pub maxconn: Option<u32>,
     pub frontends: Vec<Frontend>,
     pub backends: Vec<Arc<Backend>>,
+    /// Some rule sets or reads a variable (`set-var`, `var()`).
+    pub uses_vars: bool,
 }
 
 #[derive(Debug)]
@@ -273,6 +275,14 @@ pub enum Action {
     Redirect(Redirect),
     /// `http-request auth`: HAProxy's 401 with `WWW-Authenticate: Basic realm="..."`.
     Auth(hyper::header::HeaderValue),
+    /// `set-var(scope.name) expr` / `unset-var(scope.name)`: the full name.
+    SetVar {
+        name: String,
+        expr: crate::acl::SampleExpr,
+    },
+    UnsetVar {
+        name: String,
+    },
 }
 
 /// Builds the plan, or says what in the configuration the runtime does not carry out yet.
@@ -352,11 +362,21 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
                 .map(|n| n.get())
                 .unwrap_or(1)
         });
+    // Variables exist only if some rule sets one (`var()` alone would read nothing).
+    let uses_vars = config.proxies.iter().any(|p| {
+        p.http_request.iter().chain(&p.http_response).any(|r| {
+            matches!(
+                r.action,
+                HttpAction::SetVar { .. } | HttpAction::UnsetVar { .. }
+            )
+        })
+    });
     Ok(Plan {
         nbthread,
         maxconn: g.maxconn.as_ref().map(|m| m.node),
         frontends,
         backends,
+        uses_vars,
     })
 }
 
@@ -646,6 +666,16 @@ fn redirect_cookie(
         .map_err(|_| ())
 }
 
+fn var_scope(s: ir::VarScope) -> &'static str {
+    match s {
+        ir::VarScope::Proc => "proc",
+        ir::VarScope::Sess => "sess",
+        ir::VarScope::Txn => "txn",
+        ir::VarScope::Req => "req",
+        ir::VarScope::Res => "res",
+    }
+}
+
 fn redirects(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<Redirect> {
     let mut out = Vec::new();
     for rd in &p.redirects {
@@ -821,6 +851,22 @@ fn rule_list(
             HttpAction::Allow => out.push(Rule {
                 cond: c,
                 action: Action::Allow,
+            }),
+            HttpAction::SetVar { scope, name, expr } => {
+                let full = format!("{}.{name}", var_scope(*scope));
+                match crate::acl::SampleExpr::compile(expr, acls.names()) {
+                    Ok(expr) => out.push(Rule {
+                        cond: c,
+                        action: Action::SetVar { name: full, expr },
+                    }),
+                    Err(what) => r.refuse(rule.span, &what),
+                }
+            }
+            HttpAction::UnsetVar { scope, name } => out.push(Rule {
+                cond: c,
+                action: Action::UnsetVar {
+                    name: format!("{}.{name}", var_scope(*scope)),
+                },
             }),
             HttpAction::Tarpit { status } if kind == "http-request" => out.push(Rule {
                 cond: c,

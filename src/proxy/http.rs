@@ -136,7 +136,9 @@ pub struct Session {
 }
 
 #[derive(Default)]
-struct Rare {
+pub(super) struct Rare {
+    /// `sess.*` variables.
+    pub(super) vars: crate::acl::Vars,
     /// `http-reuse never`: the connection's own server connections.
     private: Mutex<Vec<(usize, Pooled)>>,
     /// An upgrade the server accepted (101): the client connection becomes this tunnel once
@@ -154,7 +156,7 @@ pub struct Tunnel {
 }
 
 impl Session {
-    fn rare(&self) -> &Rare {
+    pub(super) fn rare(&self) -> &Rare {
         self.rare.get_or_init(Box::default)
     }
 
@@ -197,6 +199,9 @@ pub struct Shared {
     pub frontends: Vec<Arc<Counters>>,
     /// Backend names, for `use_backend` with a log-format name.
     pub backend_names: std::collections::HashMap<String, usize>,
+    /// `proc.*` variables, and whether any rule sets or reads variables.
+    pub vars: crate::acl::Vars,
+    pub uses_vars: bool,
 }
 
 /// The backend of a request or connection: the first `use_backend` whose condition holds,
@@ -341,12 +346,20 @@ async fn route(
 ) -> (Response<Body>, Option<usize>) {
     let plan = &fe.plan;
     let (mut parts, body) = req.into_parts();
+    // Variables only where the configuration uses them: no cost per connection otherwise.
+    let txn = crate::acl::Vars::default();
+    let vars = fe.shared.uses_vars.then(|| crate::acl::VarsView {
+        txn: &txn,
+        sess: &session.rare().vars,
+        proc: &fe.shared.vars,
+    });
     let mut env = rules::Env {
         peer,
         local,
         frontend: fe.index,
         backend: None,
         world: &*fe.shared,
+        vars,
     };
     if let Some(r) = run_request_rules(&plan.rules, &fe.counters, &mut parts, env).await {
         return (r, None);

@@ -4,7 +4,7 @@
 //! log-format values see the message as the rules before them left it.
 
 use super::cookie::replace_values;
-use crate::acl::{replacement, Ctx, HttpCtx, RespCtx, World};
+use crate::acl::{replacement, Ctx, HttpCtx, RespCtx, Smp, VarsView, World};
 use crate::plan::{Action, Rule};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, StatusCode, Uri};
@@ -19,6 +19,7 @@ pub struct Env<'a> {
     pub frontend: usize,
     pub backend: Option<usize>,
     pub world: &'a dyn World,
+    pub vars: Option<VarsView<'a>>,
 }
 
 /// A request's line and fields as rules see and change them.
@@ -62,6 +63,7 @@ pub fn ctx<'a>(
             headers,
         }),
         resp: None,
+        vars: env.vars,
         src: env.peer,
         dst: env.local,
         frontend: env.frontend,
@@ -82,18 +84,17 @@ pub enum Verdict<'r> {
 pub fn request<'r>(rules: &'r [Rule], head: &mut Head<'_>, env: Env<'_>) -> Verdict<'r> {
     for rule in rules {
         // The rule's condition and values see the request as it is now.
-        let (holds, rendered) = {
+        let (holds, rendered, value) = {
             let t = target(head.uri);
             let c = ctx(head.method, &t, head.version, head.headers, env);
             let holds = rule.cond.as_ref().is_none_or(|cond| cond.eval(&c));
-            let rendered = if holds {
-                render(&rule.action, &c)
+            if holds {
+                (true, render(&rule.action, &c), var_value(&rule.action, &c))
             } else {
-                None
-            };
-            (holds, rendered)
+                (false, None, None)
+            }
         };
-        if !holds {
+        if !holds || set_var(&rule.action, value, env) {
             continue;
         }
         match &rule.action {
@@ -148,13 +149,14 @@ pub fn response<'r>(
     env: Env<'_>,
 ) -> Verdict<'r> {
     for rule in rules {
-        let (holds, rendered) = {
+        let (holds, rendered, value) = {
             let c = Ctx {
                 http: None,
                 resp: Some(RespCtx {
                     status: status.as_u16(),
                     headers: h,
                 }),
+                vars: env.vars,
                 src: env.peer,
                 dst: env.local,
                 frontend: env.frontend,
@@ -162,16 +164,13 @@ pub fn response<'r>(
                 world: env.world,
             };
             let holds = rule.cond.as_ref().is_none_or(|cond| cond.eval(&c));
-            (
-                holds,
-                if holds {
-                    render(&rule.action, &c)
-                } else {
-                    None
-                },
-            )
+            if holds {
+                (true, render(&rule.action, &c), var_value(&rule.action, &c))
+            } else {
+                (false, None, None)
+            }
         };
-        if !holds {
+        if !holds || set_var(&rule.action, value, env) {
             continue;
         }
         match &rule.action {
@@ -190,6 +189,32 @@ pub fn response<'r>(
         }
     }
     Verdict::Pass
+}
+
+/// A `set-var`'s value for this message (`None` when the expression yields nothing).
+fn var_value(a: &Action, c: &Ctx<'_>) -> Option<Smp<'static>> {
+    match a {
+        Action::SetVar { expr, .. } => expr.eval(c),
+        _ => None,
+    }
+}
+
+/// Carries out `set-var`/`unset-var`; false for any other action. An expression that
+/// yields nothing leaves the variable as it was.
+fn set_var(a: &Action, value: Option<Smp<'static>>, env: Env<'_>) -> bool {
+    let (name, unset) = match a {
+        Action::SetVar { name, .. } => (name, false),
+        Action::UnsetVar { name } => (name, true),
+        _ => return false,
+    };
+    if let Some(store) = env.vars.and_then(|v| v.store(name)) {
+        match (unset, value) {
+            (true, _) => store.unset(name),
+            (false, Some(v)) => store.set(name, v),
+            (false, None) => {}
+        }
+    }
+    true
 }
 
 /// The log-format value of an action, rendered.

@@ -242,6 +242,8 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
         .map(|(i, (b, _))| (b.plan.name.clone(), i))
         .collect();
     let shared = Arc::new(Shared {
+        vars: crate::acl::Vars::default(),
+        uses_vars: plan.uses_vars,
         backend_names,
         backends,
         frontends: frontends.iter().map(|(_, c)| Arc::clone(c)).collect(),
@@ -342,6 +344,7 @@ fn tcp_backend(
     let ctx = crate::acl::Ctx {
         http: None,
         resp: None,
+        vars: None,
         src: peer,
         dst: local,
         frontend: fe.index,
