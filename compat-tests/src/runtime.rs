@@ -307,6 +307,8 @@ struct Behaviour {
     set_cookies: Vec<String>,
     /// Other fields (`Name: value`) added to every (non health-check) answer.
     headers: Vec<String>,
+    /// TCP: after echoing this many bytes, end the sending side (FIN) and keep reading.
+    fin_after: Option<u64>,
     /// The body of health-check answers; `None`: `NAME health STATUS\n`.
     health_body: Option<Vec<u8>>,
 }
@@ -759,6 +761,8 @@ fn serve_tcp(shared: &BackendShared, mut stream: TcpStream) -> io::Result<()> {
     let mut buf = [0u8; 16384];
     let mut index = None;
     let mut total = 0u64;
+    let fin_after = lock(&shared.behaviour).fin_after;
+    let mut finished = false;
     loop {
         let n = stream.read(&mut buf)?;
         if n == 0 {
@@ -781,7 +785,14 @@ fn serve_tcp(shared: &BackendShared, mut stream: TcpStream) -> io::Result<()> {
             });
             seen[i].body_bytes = total;
         }
+        if finished {
+            continue;
+        }
         stream.write_all(&buf[..n])?;
+        if fin_after.is_some_and(|f| total >= f) {
+            stream.shutdown(Shutdown::Write)?;
+            finished = true;
+        }
     }
 }
 
@@ -1201,6 +1212,7 @@ pub struct BackendSpec {
     pub blackhole: bool,
     pub set_cookies: Vec<String>,
     pub headers: Vec<String>,
+    pub fin_after: Option<u64>,
 }
 
 /// One action of a scenario's `--- steps`.
@@ -1552,6 +1564,7 @@ fn parse_backend(w: &[Vec<u8>]) -> Result<BackendSpec, String> {
         blackhole: false,
         set_cookies: Vec::new(),
         headers: Vec::new(),
+        fin_after: None,
     };
     for opt in &w[3..] {
         let opt = text(opt);
@@ -1560,6 +1573,9 @@ fn parse_backend(w: &[Vec<u8>]) -> Result<BackendSpec, String> {
             None if opt == "blackhole" => b.blackhole = true,
             None if opt == "close-mid-response" => b.close_mid_response = true,
             Some(("set-cookie", v)) => b.set_cookies.push(v.to_string()),
+            Some(("fin-after", v)) => {
+                b.fin_after = Some(v.parse().map_err(|_| format!("bad {opt}"))?)
+            }
             Some(("header", v)) if v.contains(':') => b.headers.push(v.to_string()),
             Some(("respond", v)) => {
                 b.respond = Some((v.parse().map_err(|_| format!("bad {opt}"))?, false))
@@ -1968,6 +1984,7 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
         for h in &spec.headers {
             lock(&b.shared.behaviour).headers.push(h.clone());
         }
+        lock(&b.shared.behaviour).fin_after = spec.fin_after;
         if let Some((path, status)) = &spec.health {
             b.set_health(path, *status);
         }
