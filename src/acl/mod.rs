@@ -325,6 +325,9 @@ pub struct Names<'a> {
     /// Per backend, its servers' names in order.
     pub servers: &'a [Vec<String>],
     pub userlists: &'a HashMap<String, std::sync::Arc<Userlist>>,
+    /// Compiling for `http-response` rules: fetches of the request are refused there, as
+    /// HAProxy refuses them (the request is gone by then).
+    pub response: std::cell::Cell<bool>,
 }
 
 /// A `userlist`: users with their passwords and groups.
@@ -401,6 +404,17 @@ fn hdr_args(args: &[String]) -> Result<(HeaderName, Option<i64>), String> {
 }
 
 fn compile_fetch(s: &ir::Sample, names: &Names<'_>) -> Result<Fetch, String> {
+    let f = compile_fetch_any(s, names)?;
+    if names.response.get() && f.request_only() {
+        return Err(format!(
+            "fetch '{}' in an http-response rule (HAProxy refuses it: the request is not available there)",
+            s.fetch
+        ));
+    }
+    Ok(f)
+}
+
+fn compile_fetch_any(s: &ir::Sample, names: &Names<'_>) -> Result<Fetch, String> {
     let a = &s.args;
     let opt_name = |i: usize| {
         a.get(i)
@@ -590,6 +604,29 @@ fn cookies<'a>(headers: &'a HeaderMap, name: Option<&[u8]>) -> Vec<&'a [u8]> {
 }
 
 impl Fetch {
+    /// Reads the request (its line, fields or credentials).
+    fn request_only(&self) -> bool {
+        matches!(
+            self,
+            Fetch::Path
+                | Fetch::Url
+                | Fetch::Query
+                | Fetch::Base
+                | Fetch::Method
+                | Fetch::Ver
+                | Fetch::Hdr { .. }
+                | Fetch::HdrCnt { .. }
+                | Fetch::HdrIp { .. }
+                | Fetch::HdrVal { .. }
+                | Fetch::Cook(_)
+                | Fetch::CookCnt(_)
+                | Fetch::CookVal(_)
+                | Fetch::UrlParam { .. }
+                | Fetch::HttpAuth(_)
+                | Fetch::HttpAuthGroup(_)
+        )
+    }
+
     /// Calls `f` with each sample until it returns true; returns whether one did.
     fn each(&self, ctx: &Ctx<'_>, f: &mut dyn FnMut(Smp<'_>) -> bool) -> bool {
         let http = ctx.http.as_ref();
@@ -1338,7 +1375,19 @@ impl<'a> Compiler<'a> {
                 let compiled = match &t.acl {
                     AclRef::Named(name) => {
                         if let Some(exprs) = self.named.get(&name.node) {
-                            Ok(exprs.clone())
+                            if self.names.response.get()
+                                && exprs.iter().any(|e| e.fetch.request_only())
+                            {
+                                Err((
+                                    name.span,
+                                    format!(
+                                        "acl '{}' (on the request) in an http-response rule (HAProxy refuses it)",
+                                        name.node
+                                    ),
+                                ))
+                            } else {
+                                Ok(exprs.clone())
+                            }
                         } else if self.failed.contains_key(&name.node) {
                             // Refused at its declaration already.
                             ok = false;

@@ -42,6 +42,7 @@ fn conds(cfg: &str) -> (Vec<Cond>, Vec<Refused>) {
         frontends: &frontends,
         servers: &servers,
         userlists: &userlists,
+        response: std::cell::Cell::new(false),
     };
     let mut c = Compiler::new(&fe.acls, &names);
     let out = fe

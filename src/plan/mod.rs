@@ -340,6 +340,7 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
         frontends: &frontend_index,
         servers: &servers,
         userlists: &userlists,
+        response: std::cell::Cell::new(false),
     };
     let mut backends: Vec<Arc<Backend>> = Vec::new();
     for p in config.backends() {
@@ -754,6 +755,8 @@ fn rule_list(
     r: &mut Refusals,
 ) -> Vec<Rule> {
     let proxy_name = p.name.node.as_str();
+    // Answer rules may not read the request (see `Names::response`).
+    acls.names().response.set(kind == "http-response");
     // `timeout tarpit`, else `timeout connect`, as HAProxy falls back (0 when neither).
     let t = timeouts(&p.settings);
     let tarpit = t.tarpit.or(t.connect).unwrap_or_default();
@@ -1008,6 +1011,7 @@ fn rule_list(
             _ => r.refuse(rule.span, &format!("{kind}' action")),
         }
     }
+    acls.names().response.set(false);
     out
 }
 
@@ -1491,6 +1495,25 @@ mod tests {
         assert!(err[1].1.starts_with("'cookie ... maxidle/maxlife'"));
         assert!(err[2].1.starts_with("'server slowstart'"));
         assert!(err[3].1.starts_with("'server minconn'"));
+    }
+
+    /// description: an answer rule that reads the request (HAProxy refuses the configuration)
+    /// is refused at its line rather than run with nothing to read.
+    #[test]
+    fn answer_rules_may_not_read_the_request() {
+        let err = plan(&format!(
+            "{BASE}frontend f\n  bind :80\n  acl p path /x\n  http-response set-header X %[path]\n  \
+             http-response del-header Y if p\n  http-response set-header Z %[status]\n  default_backend b\n\
+             backend b\n  server a 127.0.0.1:81\n"
+        ))
+        .unwrap_err();
+        let lines: Vec<u32> = err.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [9, 10], "{err:?}");
+        assert!(
+            err.iter()
+                .all(|(_, m)| m.contains("in an http-response rule")),
+            "{err:?}"
+        );
     }
 
     /// description: `daemon` runs only in the foreground (-db) until daemon mode exists.
