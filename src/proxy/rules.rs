@@ -87,12 +87,7 @@ pub fn request<'r>(rules: &'r [Rule], head: &mut Head<'_>, env: Env<'_>) -> Verd
         let (holds, rendered, value) = {
             let t = target(head.uri);
             let c = ctx(head.method, &t, head.version, head.headers, env);
-            let holds = rule.cond.as_ref().is_none_or(|cond| cond.eval(&c));
-            if holds {
-                (true, render(&rule.action, &c), var_value(&rule.action, &c))
-            } else {
-                (false, None, None)
-            }
+            evaluate(rule, &c)
         };
         if !holds || set_var(&rule.action, value, env) {
             continue;
@@ -163,12 +158,7 @@ pub fn response<'r>(
                 backend: env.backend,
                 world: env.world,
             };
-            let holds = rule.cond.as_ref().is_none_or(|cond| cond.eval(&c));
-            if holds {
-                (true, render(&rule.action, &c), var_value(&rule.action, &c))
-            } else {
-                (false, None, None)
-            }
+            evaluate(rule, &c)
         };
         if !holds || set_var(&rule.action, value, env) {
             continue;
@@ -189,6 +179,16 @@ pub fn response<'r>(
         }
     }
     Verdict::Pass
+}
+
+/// Whether the rule's condition holds on `c`, and if so its rendered log-format value and
+/// its `set-var` value (both read before the rule changes anything).
+fn evaluate(rule: &Rule, c: &Ctx<'_>) -> (bool, Option<Vec<u8>>, Option<Smp<'static>>) {
+    if rule.cond.as_ref().is_none_or(|cond| cond.eval(c)) {
+        (true, render(&rule.action, c), var_value(&rule.action, c))
+    } else {
+        (false, None, None)
+    }
 }
 
 /// A `set-var`'s value for this message (`None` when the expression yields nothing).
