@@ -1342,6 +1342,9 @@ pub struct Scenario {
     pub backends: Vec<BackendSpec>,
     /// Response header names left out of transcripts (lowercase).
     pub ignore_headers: Vec<String>,
+    /// `stats-body`: statistics pages are compared by their shape, not their numbers (see
+    /// [`stats_body_lines`]).
+    pub stats_body: bool,
     /// `rsproxy-pending: REASON`: the scenario needs something rsproxy's runtime does not carry
     /// out yet; rsproxy must refuse to start on it (never run it differently), and the reason
     /// is reported.
@@ -1608,6 +1611,7 @@ impl Scenario {
             rsproxy_pending: None,
             backends: Vec::new(),
             ignore_headers: Vec::new(),
+            stats_body: false,
             config: String::new(),
             files: Vec::new(),
             steps: Vec::new(),
@@ -1661,6 +1665,7 @@ impl Scenario {
                     "ignore-header" => scn
                         .ignore_headers
                         .extend(w[1..].iter().map(|h| text(h).to_ascii_lowercase())),
+                    "stats-body" => scn.stats_body = true,
                     "rsproxy-pending:" => {
                         let reason = line.split_once(':').map(|x| x.1).unwrap_or("").trim();
                         scn.rsproxy_pending = Some(reason.to_string());
@@ -1761,6 +1766,7 @@ pub struct Transcript {
     /// rendered: how many checks run is a matter of timing.
     pub health_requests: Vec<(String, Vec<Vec<u8>>)>,
     ignore_headers: Vec<String>,
+    stats_body: bool,
     /// Allocated addresses and their placeholder names, replaced when rendering.
     names: Vec<(String, String)>,
 }
@@ -2064,6 +2070,7 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
             })
             .collect(),
         ignore_headers: scn.ignore_headers.clone(),
+        stats_body: scn.stats_body,
         names,
     })
 }
@@ -2097,6 +2104,39 @@ fn body_lines(prefix: &str, bytes: &[u8], out: &mut Vec<String>) {
     }
 }
 
+/// A statistics page's body by its shape, for a `stats-body` scenario: the counters,
+/// process id and times differ between any two runs, the layout must not. A CSV export
+/// (a body starting with `# `) shows its header line verbatim, then per row its proxy and
+/// server names and its number of fields; an HTML page (a 200 `text/html` answer) only that
+/// it is one. Returns false for any other body (rendered as usual).
+fn stats_body_lines(resp: &Response, out: &mut Vec<String>) -> bool {
+    let body = String::from_utf8_lossy(&resp.body);
+    if let Some(csv) = body.strip_prefix("# ") {
+        let mut lines = csv.lines();
+        out.push(format!("  | csv header: {}", lines.next().unwrap_or("")));
+        for row in lines {
+            let mut fields = row.split(',');
+            let px = fields.next().unwrap_or("");
+            let sv = fields.next().unwrap_or("");
+            // Quoted strings are not expected in these rows; a plain count is enough.
+            out.push(format!(
+                "  | csv row {px}/{sv}: {} fields",
+                row.split(',').count()
+            ));
+        }
+        return true;
+    }
+    let html = resp.status == 200
+        && resp
+            .headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("content-type") && v.starts_with("text/html"));
+    if html {
+        out.push("  | (an HTML statistics page: not compared)".into());
+    }
+    html
+}
+
 impl Transcript {
     /// The transcript as lines: what [`compare`] compares and failures print. Header names
     /// are lowercased (HTTP/1 names are case-insensitive), ignored headers left out, and
@@ -2117,7 +2157,9 @@ impl Transcript {
                             out.push(format!("  {n}: {v}"));
                         }
                     }
-                    body_lines("  | ", &resp.body, &mut out);
+                    if !(self.stats_body && stats_body_lines(resp, &mut out)) {
+                        body_lines("  | ", &resp.body, &mut out);
+                    }
                     if let Some(e) = &resp.error {
                         out.push(format!("  ended early: {e}"));
                     }
@@ -2527,6 +2569,7 @@ mod tests {
             peaks: vec![],
             health_requests: vec![],
             ignore_headers: vec![],
+            stats_body: false,
             names: vec![],
         };
         assert!(compare(&t(200), &t(200)).is_ok());

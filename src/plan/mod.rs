@@ -39,6 +39,9 @@ pub struct Plan {
     pub backends: Vec<Arc<Backend>>,
     /// Some rule sets or reads a variable (`set-var`, `var()`).
     pub uses_vars: bool,
+    /// Every proxy in the configuration's order, as indices into `frontends` and `backends`
+    /// (a `listen` has both): the order of the statistics page's tables and CSV rows.
+    pub proxies: Vec<(Option<usize>, Option<usize>)>,
 }
 
 #[derive(Debug)]
@@ -61,6 +64,28 @@ pub struct Frontend {
     pub backend: Option<usize>,
     /// `errorfile`: HAProxy's own answers replaced by the frontend's files.
     pub errorfiles: ErrorFiles,
+    /// `stats enable|uri|...`: the statistics page this frontend answers itself.
+    pub stats: Option<StatsPlan>,
+}
+
+/// `stats enable|uri|realm|auth|refresh|hide-version|show-legends` on a frontend or listen:
+/// the statistics page (HTML, or CSV at `<uri>;csv`) answered after the frontend's
+/// `http-request` rules and before its redirects and `use_backend`, as HAProxy 2.6 does.
+#[derive(Debug, Clone)]
+pub struct StatsPlan {
+    /// A GET, HEAD or POST whose URI, from its path on (query included), starts with this is
+    /// answered with the page; `stats enable` alone: `/haproxy?stats`.
+    pub uri: String,
+    /// `stats auth` accounts, user and password; none: no authentication.
+    pub auth: Vec<(String, String)>,
+    /// The 401's `WWW-Authenticate`: `Basic realm="<stats realm>"` (default realm: `HAProxy
+    /// Statistics`).
+    pub challenge: hyper::header::HeaderValue,
+    /// `stats refresh`: the page's `refresh` header, in seconds.
+    pub refresh: Option<u64>,
+    pub hide_version: bool,
+    /// `stats show-legends`: server addresses and cookies shown (HTML and CSV).
+    pub show_legends: bool,
 }
 
 /// One listening socket of a frontend.
@@ -372,12 +397,29 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
             )
         })
     });
+    let (mut fe, mut be) = (0, 0);
+    let proxies = config
+        .proxies
+        .iter()
+        .map(|p| {
+            let f = p.kind.has_frontend().then(|| {
+                fe += 1;
+                fe - 1
+            });
+            let b = p.kind.has_backend().then(|| {
+                be += 1;
+                be - 1
+            });
+            (f, b)
+        })
+        .collect();
     Ok(Plan {
         nbthread,
         maxconn: g.maxconn.as_ref().map(|m| m.node),
         frontends,
         backends,
         uses_vars,
+        proxies,
     })
 }
 
@@ -1193,6 +1235,54 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
     }
 }
 
+/// A frontend's `stats` lines as a [`StatsPlan`]; what the page does not carry out
+/// (`stats admin`, `show-node`, `show-desc`, `scope`) is refused at its line.
+fn stats_plan(p: &ir::Proxy, r: &mut Refusals) -> Option<StatsPlan> {
+    let s = &p.stats;
+    r.unlisted(
+        s,
+        &[
+            "enable",
+            "uri",
+            "realm",
+            "auths",
+            "refresh",
+            "hide_version",
+            "show_legends",
+        ],
+        "stats ",
+        p.span,
+    );
+    let enable = s.enable?;
+    if mode(p) != Mode::Http {
+        r.refuse(enable, "stats' in a proxy not in 'mode http'");
+        return None;
+    }
+    let realm = s.realm.as_ref().map_or("HAProxy Statistics", |r| &r.node);
+    let Ok(challenge) = hyper::header::HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
+    else {
+        r.refuse(
+            s.realm.as_ref().map_or(enable, |r| r.span),
+            "stats realm' that is not a valid header value",
+        );
+        return None;
+    };
+    Some(StatsPlan {
+        uri: s
+            .uri
+            .as_ref()
+            .map_or_else(|| "/haproxy?stats".to_string(), |u| u.node.clone()),
+        auth: s.auths.iter().map(|a| a.node.clone()).collect(),
+        challenge,
+        refresh: s
+            .refresh
+            .as_ref()
+            .map(|d| d.node.micros.div_ceil(1_000_000)),
+        hide_version: s.hide_version.is_some(),
+        show_legends: s.show_legends.is_some(),
+    })
+}
+
 /// Server ids as HAProxy gives them: an explicit `id`, else the server's position counting
 /// from 1, or the next id after it that no server has taken.
 fn assign_ids(servers: &mut [Server], ir_servers: &[ir::Server]) {
@@ -1242,10 +1332,12 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
             "use_servers",
             "description",
             "id",
+            "stats",
         ],
         "",
         p.span,
     );
+    let stats = stats_plan(p, r);
     let mut listeners = Vec::new();
     for b in &p.binds {
         r.unlisted(
@@ -1342,6 +1434,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
         switching,
         backend: target,
         errorfiles: errorfile::errorfiles(s, r),
+        stats,
     }
 }
 

@@ -202,6 +202,8 @@ pub struct Shared {
     /// `proc.*` variables, and whether any rule sets or reads variables.
     pub vars: crate::acl::Vars,
     pub uses_vars: bool,
+    /// The proxies in the configuration's order, for the statistics page.
+    pub listing: crate::stats::Listing,
 }
 
 /// The backend of a request or connection: the first `use_backend` whose condition holds,
@@ -362,6 +364,14 @@ async fn route(
         vars,
     };
     if let Some(r) = run_request_rules(&plan.rules, &fe.counters, &mut parts, env).await {
+        return (r, None);
+    }
+    // `stats uri`: after the frontend's http-request rules, before its redirects.
+    if let Some(r) = plan
+        .stats
+        .as_ref()
+        .and_then(|s| crate::stats::serve::answer(s, &parts, &fe.shared))
+    {
         return (r, None);
     }
     let chosen = {

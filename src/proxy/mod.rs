@@ -222,7 +222,8 @@ impl BackendState {
                 lastchg: now.saturating_sub(s.last_change.load(Ordering::Relaxed)),
             });
         }
-        let up = act + bck > 0;
+        // A backend without servers is UP for HAProxy (a `listen` serving only its stats page).
+        let up = act + bck > 0 || self.plan.servers.is_empty();
         rows.push(StatRow {
             proxy: self.plan.name.clone(),
             name: "BACKEND".into(),

@@ -193,6 +193,7 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
     // frontend's (shared by all its listeners), and a bind line's own.
     let mut listeners = Vec::new();
     let mut frontends = Vec::new();
+    let proxies = plan.proxies;
     for (index, fe) in plan.frontends.into_iter().enumerate() {
         let fe = Arc::new(fe);
         let counters = Arc::new(Counters::default());
@@ -247,6 +248,11 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
         backend_names,
         backends,
         frontends: frontends.iter().map(|(_, c)| Arc::clone(c)).collect(),
+        listing: crate::stats::Listing {
+            proxies,
+            frontends: frontends.iter().map(|(f, _)| Arc::clone(f)).collect(),
+            started: crate::proxy::now_secs(),
+        },
     });
     for (fe, index, counters, socket, limits) in listeners {
         let http = Arc::new(HttpFrontend::new(fe, index, Arc::clone(&shared), counters));

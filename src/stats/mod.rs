@@ -22,6 +22,10 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
+pub mod csv;
+pub mod page;
+pub mod serve;
+
 /// The counters of one frontend, backend or server.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -241,6 +245,60 @@ pub struct StatRow {
     pub chkdown: u64,
     /// `lastchg`: seconds since the last UP/DOWN change (or since start).
     pub lastchg: u64,
+}
+
+impl StatRow {
+    /// A frontend's row: always `OPEN`, no queue, no weight.
+    pub fn frontend(name: &str, maxconn: Option<u32>, counters: Snapshot) -> Self {
+        StatRow {
+            proxy: name.to_string(),
+            name: "FRONTEND".into(),
+            kind: RowKind::Frontend,
+            counters,
+            qcur: 0,
+            slim: maxconn,
+            status: "OPEN".into(),
+            weight: 0,
+            act: 0,
+            bck: 0,
+            chkfail: 0,
+            chkdown: 0,
+            lastchg: 0,
+        }
+    }
+}
+
+/// A [`StatRow`] with what the plan says about its proxy or server, for the statistics page
+/// (HTML and CSV).
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub row: StatRow,
+    /// `mode http` (else tcp).
+    pub http: bool,
+    /// A backend's `balance` algorithm, as HAProxy names it.
+    pub algo: Option<&'static str>,
+    /// The server's id; 0 for a frontend or backend.
+    pub sid: u32,
+    /// The server's address.
+    pub addr: Option<String>,
+    /// The server's `cookie` value.
+    pub cookie: Option<String>,
+    /// A checked server's `rise` and `fall`.
+    pub check: Option<(u32, u32)>,
+    /// The server's `maxqueue`.
+    pub qlimit: Option<u32>,
+    pub backup: bool,
+}
+
+/// Every proxy in the configuration's order, where the statistics page finds its
+/// frontends' plans (the counters and backends are in [`crate::proxy::http::Shared`]).
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Indices into the frontends and backends (a `listen` has both).
+    pub proxies: Vec<(Option<usize>, Option<usize>)>,
+    pub frontends: Vec<std::sync::Arc<crate::plan::Frontend>>,
+    /// When the runtime started (seconds, as [`crate::proxy::now_secs`]).
+    pub started: u64,
 }
 
 #[cfg(test)]
