@@ -220,12 +220,28 @@ impl Builder {
                 if let Some(d) = self.config.defaults.get_mut(i) {
                     let named = d.name.is_some();
                     let mut scratch = defaults_scratch(d);
+                    let stats = args.at(0) == "stats";
+                    let span = args.span(0);
+                    let before = diags.len();
                     proxy::parse_line(
                         &mut scratch,
                         proxy::Context::Defaults { named },
                         args,
                         diags,
                     );
+                    // HAProxy's proxies inherit a defaults section's stats page; rsproxy does
+                    // not carry it over yet, so the line is refused rather than dropped.
+                    let refused = diags
+                        .iter()
+                        .skip(before)
+                        .any(|d| d.severity == diag::Severity::Error);
+                    if stats && !refused {
+                        diags.push(Diagnostic::error(
+                            Dialect::Haproxy,
+                            span,
+                            "'stats' in a 'defaults' section is recognised but not supported by rsproxy yet",
+                        ));
+                    }
                     d.settings = scratch.settings;
                 }
             }
@@ -623,6 +639,26 @@ mod tests {
         );
         assert_eq!(got("bind :80", &env), None);
         assert_eq!(got("acl x $A", &env), None);
+    }
+
+    /// description: `stats` in a defaults section (HAProxy's proxies inherit it) is refused at
+    /// its line, not dropped; its own syntax errors are reported as such.
+    #[test]
+    fn stats_in_defaults_is_refused() {
+        let (_, diags, _) = parse_str(
+            "defaults\n  mode http\n  stats enable\n  stats bogus\nlisten a\n  bind :80\n",
+            &Env::empty(),
+        );
+        let errors: Vec<(u32, &str)> = diags
+            .iter()
+            .filter(|d| d.severity == diag::Severity::Error)
+            .map(|d| (d.span.line, d.message.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].0, 3);
+        assert!(kw::is_unsupported(&diags.iter().next().cloned().unwrap()));
+        assert_eq!(errors[1].0, 4);
+        assert!(errors[1].1.starts_with("'stats' expects"), "{errors:?}");
     }
 
     #[test]
