@@ -20,6 +20,17 @@ fn table() -> String {
             Support::No => e.1.push(name),
         }
     }
+    // `stats` in a frontend or listen: what the runtime's statistics page carries out.
+    for &(name, served) in rsproxy::plan::STATS_KEYWORDS {
+        let e = rows
+            .entry((0, "haproxy: proxy stats (page)".to_string()))
+            .or_default();
+        if served {
+            e.0.push(name)
+        } else {
+            e.1.push(name)
+        }
+    }
     for (place, name, supported) in rsproxy_parser::keepalived::keyword_names() {
         let e = rows.entry((1, format!("keepalived: {place}"))).or_default();
         if supported {

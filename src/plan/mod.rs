@@ -1235,6 +1235,25 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
     }
 }
 
+/// The `stats` keywords of a frontend or listen, and whether the runtime carries each out
+/// (the others are refused at their line). The README's keyword table lists them.
+pub const STATS_KEYWORDS: &[(&str, bool)] = &[
+    ("admin", false),
+    ("auth", true),
+    ("bind-process", false),
+    ("enable", true),
+    ("hide-version", true),
+    ("http-request", false),
+    ("realm", true),
+    ("refresh", true),
+    ("scope", false),
+    ("show-desc", false),
+    ("show-legends", true),
+    ("show-modules", false),
+    ("show-node", false),
+    ("uri", true),
+];
+
 /// A frontend's `stats` lines as a [`StatsPlan`]; what the page does not carry out
 /// (`stats admin`, `show-node`, `show-desc`, `scope`) is refused at its line.
 fn stats_plan(p: &ir::Proxy, r: &mut Refusals) -> Option<StatsPlan> {
@@ -1588,6 +1607,68 @@ mod tests {
         assert!(err[1].1.starts_with("'cookie ... maxidle/maxlife'"));
         assert!(err[2].1.starts_with("'server slowstart'"));
         assert!(err[3].1.starts_with("'server minconn'"));
+    }
+
+    /// description: each `stats` keyword the README lists as carried out builds a page, each
+    /// other one is refused at its line (by the plan, or by the parser); `stats enable`
+    /// alone serves `/haproxy?stats` with HAProxy's default realm; `stats` in a backend or a
+    /// tcp proxy is refused.
+    #[test]
+    fn stats_keywords_are_served_or_refused() {
+        for &(kw, served) in STATS_KEYWORDS {
+            let args = match kw {
+                "admin" => "admin if TRUE",
+                "auth" => "auth a:b",
+                "realm" => "realm Ops",
+                "refresh" => "refresh 5s",
+                "scope" => "scope st",
+                "show-desc" => "show-desc hello",
+                "uri" => "uri /s",
+                "http-request" => "http-request deny",
+                other => other,
+            };
+            let text =
+                format!("{BASE}listen st\n  bind 127.0.0.1:8080\n  stats enable\n  stats {args}\n");
+            let (config, diags, _) = parse_str(&text, &Env::empty());
+            if diags.has_errors() {
+                assert!(!served, "stats {kw}: {diags:?}");
+                continue;
+            }
+            match build(&config, true) {
+                Ok(p) => assert!(served && p.frontends[0].stats.is_some(), "stats {kw}"),
+                Err(d) => {
+                    assert!(!served, "stats {kw}: {d:?}");
+                    assert!(d.iter().any(|d| d.span.line == 9), "stats {kw}: {d:?}");
+                }
+            }
+        }
+        let p = plan(&format!(
+            "{BASE}frontend f\n  bind 127.0.0.1:8080\n  stats enable\n"
+        ))
+        .unwrap();
+        let s = p.frontends[0].stats.as_ref().unwrap();
+        assert_eq!(s.uri, "/haproxy?stats");
+        assert_eq!(s.challenge, "Basic realm=\"HAProxy Statistics\"");
+        assert!(s.auth.is_empty() && s.refresh.is_none());
+        for (text, line) in [
+            (
+                format!(
+                    "{BASE}backend b\n  stats enable\n  server a 127.0.0.1:80\n\
+                     frontend f\n  bind 127.0.0.1:8081\n  default_backend b\n"
+                ),
+                7,
+            ),
+            (
+                format!("{BASE}listen t\n  mode tcp\n  bind 127.0.0.1:8080\n  stats enable\n"),
+                9,
+            ),
+        ] {
+            let e = plan(&text).unwrap_err();
+            assert!(
+                e.iter().any(|(l, m)| *l == line && m.contains("stats")),
+                "{e:?}"
+            );
+        }
     }
 
     /// description: an answer rule that reads the request (HAProxy refuses the configuration)
