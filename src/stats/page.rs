@@ -22,6 +22,8 @@ pub struct View<'a> {
     /// Seconds between reloads, when the page reloads itself.
     pub refresh: Option<u64>,
     pub hide_down: bool,
+    /// Show that an admin action was refused (`;st=DENY`).
+    pub denied: bool,
     pub uptime: u64,
     pub pid: u32,
 }
@@ -47,6 +49,7 @@ tr.be td{font-weight:bold}
 table.legend td{padding:1px 6px;border:0}
 table.legend td.sw{width:14px;border:1px solid #98a0b4}
 table.info td{vertical-align:top;padding:0 24px 0 0}
+p.denied{background:#f49a9a;border:1px solid #b04040;padding:4px 8px;font-weight:bold}
 ";
 
 /// The whole page.
@@ -64,6 +67,9 @@ pub fn render(tables: &[Table], v: &View<'_>) -> String {
     }
     let _ = writeln!(o, "<h2>Statistics Report for pid {}</h2>", v.pid);
     general(&mut o, v);
+    if v.denied {
+        o.push_str("<p class=\"denied\">Action denied: this page has no admin rights.</p>\n");
+    }
     for t in tables {
         table(&mut o, t, v);
     }
@@ -362,6 +368,7 @@ mod tests {
             show_legends: true,
             refresh: None,
             hide_down: false,
+            denied: false,
             uptime: 3,
             pid: 7,
         };

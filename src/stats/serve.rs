@@ -9,6 +9,9 @@
 //! than a page in another format than asked. With `stats auth`, a request without valid
 //! Basic credentials gets HAProxy's 401 with `WWW-Authenticate: Basic realm="..."`.
 //!
+//! A POST is an admin action: without `stats admin` (not carried out) HAProxy answers 303 to
+//! `<uri>;st=DENY`, and so does rsproxy.
+//!
 //! Input: the frontend's [`StatsPlan`] and the runtime's shared state; output: a response, or
 //! `None` when the request is not the page's.
 
@@ -30,6 +33,8 @@ pub struct Options {
     pub no_refresh: bool,
     /// `;json`, `;typed`, `;json-schema`.
     pub unsupported: bool,
+    /// `;st=DENY`: where a refused admin action (a POST) was sent.
+    pub denied: bool,
 }
 
 /// The options in `rest` (the URI after the stats prefix), found anywhere in it as HAProxy
@@ -40,15 +45,12 @@ pub fn options(rest: &str) -> Options {
         hide_down: rest.contains(";up"),
         no_refresh: rest.contains(";norefresh"),
         unsupported: rest.contains(";json") || rest.contains(";typed"),
+        denied: rest.contains(";st=DENY"),
     }
 }
 
 /// The part of the request's URI after the stats prefix, if the request is the page's.
-pub fn matches(
-    plan: &StatsPlan,
-    method: &Method,
-    uri: &hyper::Uri,
-) -> Option<std::borrow::Cow<'static, str>> {
+pub fn matches(plan: &StatsPlan, method: &Method, uri: &hyper::Uri) -> Option<String> {
     if !matches!(*method, Method::GET | Method::HEAD | Method::POST) {
         return None;
     }
@@ -59,7 +61,7 @@ pub fn matches(
         // Compared with the whole URI as the client sent it (absolute form).
         uri.to_string().strip_prefix(plan.uri.as_str())?.to_string()
     };
-    Some(rest.into())
+    Some(rest)
 }
 
 /// Whether `headers` carry `Authorization: Basic` credentials of one of `accounts`.
@@ -103,10 +105,24 @@ pub fn answer(
         return Some(r);
     }
     let opts = options(&rest);
+    let prefix = &plan.uri;
+    if parts.method == Method::POST {
+        // An admin action, and `stats admin` is not carried out: HAProxy's answer to a POST
+        // without admin rights, a 303 to the page with its "denied" status.
+        let mut r = Response::new(Full::new(Bytes::new()).map_err(|n| match n {}).boxed());
+        *r.status_mut() = StatusCode::SEE_OTHER;
+        let h = r.headers_mut();
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        h.insert(CONTENT_LENGTH, HeaderValue::from(0));
+        if let Ok(v) = HeaderValue::from_str(&format!("{prefix};st=DENY")) {
+            h.insert(hyper::header::LOCATION, v);
+        }
+        return Some(r);
+    }
     if opts.unsupported {
         return Some(error_page(StatusCode::NOT_IMPLEMENTED));
     }
-    let prefix = &plan.uri;
     let tables = tables(shared, opts.hide_down);
     let (body, content_type) = if opts.csv {
         let lines = tables.iter().flat_map(|t| &t.lines);
@@ -119,6 +135,7 @@ pub fn answer(
             show_legends: plan.show_legends,
             refresh: plan.refresh.filter(|_| !opts.no_refresh),
             hide_down: opts.hide_down,
+            denied: opts.denied,
             uptime: now.saturating_sub(shared.listing.started),
             pid: std::process::id(),
         };
@@ -260,7 +277,7 @@ mod tests {
         let p = plan("/haproxy?stats");
         let m = |method: Method, u: &str| {
             let uri: hyper::Uri = u.parse().unwrap_or_default();
-            matches(&p, &method, &uri).map(|r| r.into_owned())
+            matches(&p, &method, &uri)
         };
         assert_eq!(m(Method::GET, "/haproxy?stats"), Some(String::new()));
         assert_eq!(m(Method::GET, "/haproxy?stats;csv"), Some(";csv".into()));
