@@ -13,3 +13,4 @@ pub mod proxy;
 pub mod re;
 pub mod runtime;
 pub mod stats;
+pub mod vrrp;
