@@ -80,7 +80,10 @@ pub enum Reason {
     /// The master advertised priority 0 and Skew_Time passed.
     MasterStopped,
     /// An advertisement from a higher priority (or an equal one from a higher address).
-    Preempted { by: IpAddr, priority: u8 },
+    Preempted {
+        by: IpAddr,
+        priority: u8,
+    },
     Shutdown,
     Fault,
     FaultCleared,

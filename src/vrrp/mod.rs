@@ -2,5 +2,17 @@
 //!
 //! - [`wire`]: packet views and emitters (std only).
 //! - [`fsm`]: the RFC state machine of one instance, pure.
+//! - [`config`]: keepalived IR → instance plans; refuses what is not carried out yet.
+//! - [`net`]: the VRRP socket of an instance (raw IP protocol 112) and gratuitous ARP.
+//! - [`vip`]: floating addresses through rtnetlink.
+//! - [`instance`]: one thread per instance driving the state machine and its I/O.
+
+pub mod config;
 pub mod fsm;
+pub mod instance;
+pub mod net;
+mod sys;
+pub mod vip;
 pub mod wire;
+
+pub use instance::{start, StartError, Vrrp};

@@ -44,7 +44,12 @@ impl Run {
     fn io(&mut self, ms: u64, e: Event) -> Vec<Action> {
         self.ev(ms, e)
             .into_iter()
-            .filter(|a| !matches!(a, Action::StateChange { .. } | Action::LowerPriorityMaster { .. }))
+            .filter(|a| {
+                !matches!(
+                    a,
+                    Action::StateChange { .. } | Action::LowerPriorityMaster { .. }
+                )
+            })
             .collect()
     }
     fn deadline_ms(&self) -> Option<u64> {
@@ -116,7 +121,10 @@ fn backup_becomes_master_after_master_down_interval_of_silence() {
     );
     // Then one advertisement per Advertisement_Interval.
     assert_eq!(r.deadline_ms(), Some(4610));
-    assert_eq!(r.io(4610, Event::Timer), vec![Action::SendAdvert { priority: 100 }]);
+    assert_eq!(
+        r.io(4610, Event::Timer),
+        vec![Action::SendAdvert { priority: 100 }]
+    );
     assert_eq!(r.deadline_ms(), Some(5610));
 }
 
@@ -315,13 +323,19 @@ fn garp_master_delay_schedules_a_second_announcement() {
     r.ev(3610, Event::Timer);
     // Adverts at 4.61, 5.61, 6.61, 7.61 s; the second burst at 8.61 s with the advert.
     for ms in [4610, 5610, 6610, 7610] {
-        assert_eq!(r.io(ms, Event::Timer), vec![Action::SendAdvert { priority: 100 }]);
+        assert_eq!(
+            r.io(ms, Event::Timer),
+            vec![Action::SendAdvert { priority: 100 }]
+        );
     }
     assert_eq!(
         r.io(8610, Event::Timer),
         vec![Action::SendAdvert { priority: 100 }, Action::Announce]
     );
-    assert_eq!(r.io(9610, Event::Timer), vec![Action::SendAdvert { priority: 100 }]);
+    assert_eq!(
+        r.io(9610, Event::Timer),
+        vec![Action::SendAdvert { priority: 100 }]
+    );
 }
 
 #[test]

@@ -144,8 +144,7 @@ impl<T: AsRef<[u8]>> Advert<T> {
         let bytes = buffer.as_ref();
         let len = bytes.len();
         let need = field::ADDRS;
-        let (Some(&ver_type), Some(&count)) =
-            (bytes.get(field::VER_TYPE), bytes.get(field::COUNT))
+        let (Some(&ver_type), Some(&count)) = (bytes.get(field::VER_TYPE), bytes.get(field::COUNT))
         else {
             return Err(WireError::Truncated { len, need });
         };
@@ -380,8 +379,7 @@ impl AdvertRepr {
                 internet_checksum(&[&out])
             }
             Version::V3 => {
-                let ph =
-                    pseudo_header(src, dst, out.len()).ok_or(WireError::MixedFamily(dst))?;
+                let ph = pseudo_header(src, dst, out.len()).ok_or(WireError::MixedFamily(dst))?;
                 internet_checksum(&[&ph, &out])
             }
         };
@@ -466,7 +464,10 @@ mod tests {
             assert!(!advert.checksum_ok(SRC, IpAddr::V4(Ipv4Addr::new(10, 99, 0, 2))));
             let repr = AdvertRepr::parse(&advert);
             assert_eq!(repr.version, Version::V3);
-            assert_eq!((repr.vrid, repr.priority, repr.interval_cs), (52, priority, 50));
+            assert_eq!(
+                (repr.vrid, repr.priority, repr.interval_cs),
+                (52, priority, 50)
+            );
             assert_eq!(repr.addrs, VIPS.to_vec());
             assert_eq!(repr.emit(SRC, DST).unwrap(), bytes);
         }
@@ -494,7 +495,10 @@ mod tests {
             addrs: vec![VIPS[0]],
             ..repr
         };
-        assert!(matches!(mixed.emit(src, dst), Err(WireError::MixedFamily(_))));
+        assert!(matches!(
+            mixed.emit(src, dst),
+            Err(WireError::MixedFamily(_))
+        ));
     }
 
     #[test]

@@ -1,0 +1,422 @@
+//! keepalived IR → what the VRRP runtime carries out, with keepalived's defaults applied.
+//!
+//! Pure. Every keyword the IR carries that the runtime does not carry out yet is refused
+//! here with a diagnostic naming the keyword at its `file:line` (rendered in keepalived's
+//! style), all of them at once: a keyword is never silently ignored.
+
+use super::fsm::Version;
+use super::wire::Auth;
+use rsproxy_parser::ir::keepalived::{
+    self as ka, AcceptMode, AuthType, UnicastPeer, VirtualIp, VrrpState, VrrpVersion,
+};
+use rsproxy_parser::{Diagnostic, Dialect, Span, Spanned};
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+/// One `vrrp_instance`, ready to run.
+#[derive(Clone, Debug)]
+pub struct InstancePlan {
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    pub version: Version,
+    pub priority: u8,
+    pub advert_int_cs: u16,
+    pub start_master: bool,
+    pub preempt: bool,
+    pub preempt_delay: Duration,
+    pub auth: Auth,
+    /// Advertised and added on MASTER.
+    pub vips: Vec<VirtualIp>,
+    /// Added on MASTER, not advertised.
+    pub excluded: Vec<VirtualIp>,
+    pub mcast_group: Ipv4Addr,
+    /// `unicast_src_ip` or `mcast_src_ip`: the source of our advertisements.
+    pub src_ip: Option<IpAddr>,
+    pub unicast_peers: Vec<UnicastPeer>,
+    /// Accept adverts only from a listed unicast peer.
+    pub check_unicast_src: bool,
+    pub garp_master_delay: Duration,
+    pub garp_master_repeat: u32,
+}
+
+/// keepalived's defaults (keepalived.conf(5)).
+pub const DEFAULT_PRIORITY: u8 = 100;
+pub const DEFAULT_ADVERT_INT_CS: u16 = 100;
+pub const DEFAULT_GARP_MASTER_DELAY: Duration = Duration::from_secs(5);
+pub const DEFAULT_GARP_MASTER_REPEAT: u32 = 5;
+
+fn to_std(d: &rsproxy_parser::ir::Duration) -> Duration {
+    Duration::from_micros(d.micros)
+}
+
+struct Refusals(Vec<Diagnostic>);
+
+impl Refusals {
+    fn refuse(&mut self, span: Span, keyword: &str, context: &str) {
+        self.0.push(
+            Diagnostic::error(
+                Dialect::Keepalived,
+                span,
+                format!("{context}: `{keyword}` is not carried out by rsproxy's VRRP runtime yet"),
+            )
+            .with_help("remove it, or run this instance with keepalived until rsproxy supports it"),
+        );
+    }
+    fn refuse_if<T>(&mut self, item: &Option<Spanned<T>>, keyword: &str, context: &str) {
+        if let Some(s) = item {
+            self.refuse(s.span, keyword, context);
+        }
+    }
+    fn refuse_tracks(&mut self, list: &[ka::TrackRef], keyword: &str, context: &str) {
+        if let Some(t) = list.first() {
+            self.refuse(t.name.span, keyword, context);
+        }
+    }
+    fn refuse_notify(&mut self, n: &ka::Notify, context: &str) {
+        self.refuse_if(&n.master, "notify_master", context);
+        self.refuse_if(&n.backup, "notify_backup", context);
+        self.refuse_if(&n.fault, "notify_fault", context);
+        self.refuse_if(&n.stop, "notify_stop", context);
+        self.refuse_if(&n.any, "notify", context);
+    }
+    fn refuse_garp_extras(&mut self, g: &ka::Garp, prefix: &str, context: &str) {
+        if let Some(r) = &g.master_refresh {
+            if r.node.micros != 0 {
+                self.refuse(r.span, &format!("{prefix}master_refresh"), context);
+            }
+        }
+        self.refuse_if(
+            &g.master_refresh_repeat,
+            &format!("{prefix}master_refresh_repeat"),
+            context,
+        );
+        self.refuse_if(
+            &g.lower_prio_delay,
+            &format!("{prefix}lower_prio_delay"),
+            context,
+        );
+        self.refuse_if(
+            &g.lower_prio_repeat,
+            &format!("{prefix}lower_prio_repeat"),
+            context,
+        );
+    }
+}
+
+/// The instances of `cfg`, or every refusal.
+pub fn plan(cfg: &ka::Config) -> Result<Vec<InstancePlan>, Vec<Diagnostic>> {
+    let mut r = Refusals(Vec::new());
+    let g = &cfg.global_defs;
+    let global = "global_defs";
+    if let Some(s) = &g.smtp_alert {
+        if s.node {
+            r.refuse(s.span, "smtp_alert", global);
+        }
+    }
+    if let Some(s) = g.vrrp_strict {
+        r.refuse(s, "vrrp_strict", global);
+    }
+    for (d, kw) in [
+        (&g.vrrp_garp_interval, "vrrp_garp_interval"),
+        (&g.vrrp_gna_interval, "vrrp_gna_interval"),
+    ] {
+        if let Some(d) = d {
+            if d.node.micros != 0 {
+                r.refuse(d.span, kw, global);
+            }
+        }
+    }
+    r.refuse_garp_extras(&g.garp, "vrrp_garp_", global);
+    for sg in &cfg.sync_groups {
+        r.refuse(
+            sg.name.span,
+            "vrrp_sync_group",
+            &format!("vrrp_sync_group {}", sg.name.node),
+        );
+    }
+    for tf in &cfg.track_files {
+        r.refuse(
+            tf.name.span,
+            "track_file",
+            &format!("track_file {}", tf.name.node),
+        );
+    }
+    for tp in &cfg.track_processes {
+        r.refuse(
+            tp.name.span,
+            "track_process",
+            &format!("track_process {}", tp.name.node),
+        );
+    }
+
+    let mut plans = Vec::new();
+    for inst in &cfg.instances {
+        let ctx = format!("vrrp_instance {}", inst.name.node);
+        if inst.is_ipv6() {
+            let span = inst
+                .native_ipv6
+                .or_else(|| inst.virtual_ipaddress.first().map(|v| v.span))
+                .unwrap_or(inst.name.span);
+            r.refuse(span, "IPv6 instance (virtual_ipaddress of IPv6)", &ctx);
+        }
+        r.refuse_tracks(&inst.track_script, "track_script", &ctx);
+        r.refuse_tracks(&inst.track_interface, "track_interface", &ctx);
+        r.refuse_tracks(&inst.track_file, "track_file", &ctx);
+        r.refuse_tracks(&inst.track_process, "track_process", &ctx);
+        if let Some(v) = inst.virtual_routes.first() {
+            r.refuse(v.span, "virtual_routes", &ctx);
+        }
+        r.refuse_notify(&inst.notify, &ctx);
+        if let Some(s) = &inst.smtp_alert {
+            if s.node {
+                r.refuse(s.span, "smtp_alert", &ctx);
+            }
+        }
+        r.refuse_garp_extras(&inst.garp, "garp_", &ctx);
+        if let Some(a) = &inst.accept {
+            if a.node == AcceptMode::NoAccept {
+                r.refuse(a.span, "no_accept", &ctx);
+            }
+        }
+        for vip in inst
+            .virtual_ipaddress
+            .iter()
+            .chain(&inst.virtual_ipaddress_excluded)
+        {
+            if vip.dev.is_some() {
+                r.refuse(vip.span, "virtual_ipaddress ... dev", &ctx);
+            }
+            if vip.addr.addr.is_ipv6() && !inst.is_ipv6() {
+                r.refuse(vip.span, "IPv6 virtual_ipaddress", &ctx);
+            }
+        }
+        let auth = match inst
+            .authentication
+            .as_ref()
+            .and_then(|a| a.auth_type.as_ref())
+        {
+            Some(t) if t.node == AuthType::Ah => {
+                r.refuse(t.span, "auth_type AH", &ctx);
+                Auth::None
+            }
+            Some(_) => inst
+                .authentication
+                .as_ref()
+                .and_then(|a| a.auth_pass.as_ref())
+                .map(|p| Auth::pass(&p.node))
+                .unwrap_or(Auth::None),
+            None => Auth::None,
+        };
+        let Some(interface) = &inst.interface else {
+            r.refuse(inst.name.span, "vrrp_instance without interface", &ctx);
+            continue;
+        };
+        let Some(vrid) = &inst.virtual_router_id else {
+            r.refuse(
+                inst.name.span,
+                "vrrp_instance without virtual_router_id",
+                &ctx,
+            );
+            continue;
+        };
+        let version = match inst.version.as_ref().or(g.vrrp_version.as_ref()) {
+            Some(v) if v.node == VrrpVersion::V3 => Version::V3,
+            _ => Version::V2,
+        };
+        let advert_int_cs = match &inst.advert_int {
+            Some(d) => {
+                let cs = u16::try_from(d.node.micros / 10_000).unwrap_or(u16::MAX);
+                match version {
+                    // v2 carries whole seconds.
+                    Version::V2 => (cs / 100).max(1) * 100,
+                    Version::V3 => cs.clamp(1, 4095),
+                }
+            }
+            None => DEFAULT_ADVERT_INT_CS,
+        };
+        let garp_master_delay = inst
+            .garp
+            .master_delay
+            .as_ref()
+            .or(g.garp.master_delay.as_ref())
+            .map(|d| to_std(&d.node))
+            .unwrap_or(DEFAULT_GARP_MASTER_DELAY);
+        let garp_master_repeat = inst
+            .garp
+            .master_repeat
+            .as_ref()
+            .or(g.garp.master_repeat.as_ref())
+            .map(|d| d.node)
+            .unwrap_or(DEFAULT_GARP_MASTER_REPEAT);
+        plans.push(InstancePlan {
+            name: inst.name.node.clone(),
+            interface: interface.node.clone(),
+            vrid: vrid.node,
+            version,
+            priority: inst
+                .priority
+                .as_ref()
+                .map(|p| p.node)
+                .unwrap_or(DEFAULT_PRIORITY),
+            advert_int_cs,
+            start_master: inst
+                .state
+                .as_ref()
+                .is_some_and(|s| s.node == VrrpState::Master),
+            preempt: inst.nopreempt.is_none(),
+            preempt_delay: inst
+                .preempt_delay
+                .as_ref()
+                .map(|d| to_std(&d.node))
+                .unwrap_or(Duration::ZERO),
+            auth,
+            vips: inst
+                .virtual_ipaddress
+                .iter()
+                .map(|v| v.node.clone())
+                .collect(),
+            excluded: inst
+                .virtual_ipaddress_excluded
+                .iter()
+                .map(|v| v.node.clone())
+                .collect(),
+            mcast_group: g
+                .vrrp_mcast_group4
+                .as_ref()
+                .map(|m| m.node)
+                .unwrap_or(super::wire::advert::MCAST_V4),
+            src_ip: inst
+                .unicast_src_ip
+                .as_ref()
+                .or(inst.mcast_src_ip.as_ref())
+                .map(|s| s.node),
+            unicast_peers: inst.unicast_peers.iter().map(|p| p.node.clone()).collect(),
+            check_unicast_src: inst.check_unicast_src.is_some()
+                || g.vrrp_check_unicast_src.is_some(),
+            garp_master_delay,
+            garp_master_repeat,
+        });
+    }
+    if r.0.is_empty() {
+        Ok(plans)
+    } else {
+        Err(r.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsproxy_parser::{check, CheckInput, Env, SourceMap};
+
+    fn checked(text: &str) -> (Result<Vec<InstancePlan>, Vec<Diagnostic>>, SourceMap) {
+        let dir = std::env::temp_dir().join(format!(
+            "rsproxy-vrrp-plan-{}-{}",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keepalived.conf");
+        std::fs::write(&path, text).unwrap();
+        let c = check(&CheckInput {
+            haproxy: vec![],
+            keepalived: Some(path),
+            env: Env::default(),
+            is_local_address: None,
+        });
+        assert!(c.is_valid(), "{:?}", c.diagnostics);
+        let plan = plan(c.keepalived.as_ref().unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+        (plan, c.sources)
+    }
+
+    #[test]
+    fn defaults_are_keepalived_ones() {
+        let (p, _) = checked(
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n}\n",
+        );
+        let p = p.unwrap();
+        let i = &p[0];
+        assert_eq!((i.vrid, i.priority, i.advert_int_cs), (51, 100, 100));
+        assert_eq!(i.version, Version::V2);
+        assert!(i.preempt && !i.start_master);
+        assert_eq!(i.auth, Auth::None);
+        assert_eq!(i.mcast_group, Ipv4Addr::new(224, 0, 0, 18));
+        assert_eq!(
+            (i.garp_master_delay, i.garp_master_repeat),
+            (Duration::from_secs(5), 5)
+        );
+    }
+
+    #[test]
+    fn settings_are_carried() {
+        let (p, _) = checked(
+            "global_defs {\n vrrp_version 3\n vrrp_garp_master_repeat 2\n}\n\
+             vrrp_instance VI_1 {\n state BACKUP\n interface eth0\n virtual_router_id 7\n priority 200\n advert_int 0.5\n nopreempt\n garp_master_delay 1\n authentication {\n  auth_type PASS\n  auth_pass s3cret\n }\n virtual_ipaddress {\n  192.0.2.100/24 label eth0:1\n }\n}\n",
+        );
+        let i = &p.unwrap()[0];
+        assert_eq!(i.version, Version::V3);
+        assert_eq!((i.priority, i.advert_int_cs), (200, 50));
+        assert!(!i.start_master && !i.preempt);
+        assert_eq!(
+            (i.garp_master_delay, i.garp_master_repeat),
+            (Duration::from_secs(1), 2)
+        );
+        assert_eq!(i.auth, Auth::pass("s3cret"));
+        assert_eq!(i.vips[0].label.as_deref(), Some("eth0:1"));
+    }
+
+    #[test]
+    fn unsupported_keywords_are_refused_at_their_line() {
+        let text = "vrrp_script chk {\n script \"/bin/true\"\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_script {\n  chk\n }\n notify_master /bin/true\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
+        let (p, sources) = checked(text);
+        let diags = p.unwrap_err();
+        let found: Vec<(u32, String)> = diags
+            .iter()
+            .map(|d| (d.span.line, d.message.clone()))
+            .collect();
+        let line_of = |kw: &str| {
+            found
+                .iter()
+                .find(|(_, m)| m.contains(&format!("`{kw}`")))
+                .map(|(l, _)| *l)
+        };
+        assert_eq!(line_of("track_script"), Some(11));
+        assert_eq!(line_of("notify_master"), Some(13));
+        assert_eq!(line_of("virtual_routes"), Some(15));
+        // Rendered as keepalived renders its own messages: (FILE: Line N).
+        let mut all = rsproxy_parser::Diagnostics::new();
+        for d in diags {
+            all.push(d);
+        }
+        let text = all.render(&sources, 1, false);
+        assert!(
+            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_script`"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn state_master_and_preempt_delay_are_carried() {
+        let (p, _) = checked(
+            "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  192.0.2.100\n }\n}\n\
+             vrrp_instance VI_2 {\n state BACKUP\n interface eth0\n virtual_router_id 8\n preempt_delay 10\n virtual_ipaddress {\n  192.0.2.101\n }\n}\n",
+        );
+        let p = p.unwrap();
+        assert!(p[0].start_master && p[0].preempt);
+        assert!(!p[1].start_master && p[1].preempt);
+        assert_eq!(p[1].preempt_delay, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn seed_configs_are_refused_for_their_track_script_only() {
+        let seed = "vrrp_script chk_haproxy {\n script \"killall -0 haproxy\"\n interval 2\n weight 2\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 101\n virtual_ipaddress {\n  192.0.2.100\n }\n track_script {\n  chk_haproxy\n }\n}\n";
+        let (p, _) = checked(seed);
+        let diags = p.unwrap_err();
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.contains("`track_script`"));
+    }
+}

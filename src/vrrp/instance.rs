@@ -1,0 +1,320 @@
+//! One thread per `vrrp_instance`: it owns the instance's sockets and state machine, feeds
+//! the machine received advertisements and timer ticks, and carries out its actions.
+//!
+//! Everything that can fail because of the machine (no such interface, no IPv4 address on
+//! it, a socket refused) fails in [`start`], before any thread runs, with the instance named.
+//! Once running, an I/O error is logged and the loop goes on. Each thread runs inside a panic
+//! boundary: a panic is logged, the instance's floating addresses are removed, and the rest
+//! of the process (the proxy, other instances) carries on.
+//!
+//! [`Vrrp::stop`] (SIGTERM/SIGINT) makes each master send a priority-0 advertisement and
+//! remove its addresses, then joins the threads.
+
+use super::config::InstancePlan;
+use super::fsm::{self, Action, Event, Instance};
+use super::net::{self, ArpSocket, VrrpSocket};
+use super::vip::{Link, Netlink, VipError};
+use super::wire::{AdvertRepr, WireError};
+use std::net::{IpAddr, Ipv4Addr};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("vrrp_instance {instance}: {error}")]
+    Vip { instance: String, error: VipError },
+    #[error("vrrp_instance {instance}: {error}")]
+    Net {
+        instance: String,
+        error: net::NetError,
+    },
+    #[error("vrrp_instance {instance}: interface {interface} has no IPv4 address to send advertisements from")]
+    NoSource { instance: String, interface: String },
+    #[error("vrrp_instance {instance}: cannot start its thread: {error}")]
+    Thread {
+        instance: String,
+        error: std::io::Error,
+    },
+}
+
+/// The longest the loop waits before it looks at the stop flag again.
+const MAX_WAIT: Duration = Duration::from_millis(20);
+
+/// The running VRRP instances.
+pub struct Vrrp {
+    stop: Arc<AtomicBool>,
+    threads: Vec<(String, JoinHandle<()>)>,
+}
+
+impl Vrrp {
+    /// Stops every instance (masters advertise priority 0 and remove their addresses) and
+    /// waits for them.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for (name, t) in self.threads.drain(..) {
+            if t.join().is_err() {
+                tracing::error!("({name}) the instance's thread ended in a panic");
+            }
+        }
+    }
+}
+
+impl Drop for Vrrp {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for (_, t) in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Everything one instance's thread owns.
+struct Runner {
+    plan: InstancePlan,
+    link: Link,
+    src: Ipv4Addr,
+    socket: VrrpSocket,
+    arp: ArpSocket,
+    netlink: Netlink,
+    fsm: Instance,
+}
+
+/// Opens every instance's sockets, then starts one thread per instance.
+pub fn start(plans: Vec<InstancePlan>) -> Result<Vrrp, StartError> {
+    let mut runners = Vec::new();
+    for plan in plans {
+        runners.push(prepare(plan)?);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut vrrp = Vrrp {
+        stop: Arc::clone(&stop),
+        threads: Vec::new(),
+    };
+    for runner in runners {
+        let name = runner.plan.name.clone();
+        let stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name(format!("vrrp {name}"))
+            .spawn(move || guarded(runner, &stop))
+            .map_err(|error| StartError::Thread {
+                instance: name.clone(),
+                error,
+            })?;
+        vrrp.threads.push((name, thread));
+    }
+    Ok(vrrp)
+}
+
+fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
+    let instance = plan.name.clone();
+    let vip_err = |error| StartError::Vip {
+        instance: instance.clone(),
+        error,
+    };
+    let mut netlink = Netlink::open().map_err(vip_err)?;
+    let link = netlink.link(&plan.interface).map_err(vip_err)?;
+    let src = match plan.src_ip {
+        Some(IpAddr::V4(a)) => Some(a),
+        _ => {
+            let floating: Vec<IpAddr> = plan
+                .vips
+                .iter()
+                .chain(&plan.excluded)
+                .map(|v| v.addr.addr)
+                .collect();
+            netlink
+                .addresses(link.index)
+                .map_err(vip_err)?
+                .into_iter()
+                .find_map(|(ip, _)| match ip {
+                    IpAddr::V4(a) if !floating.contains(&ip) => Some(a),
+                    _ => None,
+                })
+        }
+    };
+    let Some(src) = src else {
+        return Err(StartError::NoSource {
+            instance,
+            interface: plan.interface.clone(),
+        });
+    };
+    let net_err = |error| StartError::Net {
+        instance: instance.clone(),
+        error,
+    };
+    let socket = VrrpSocket::open(&plan, &link, src).map_err(net_err)?;
+    let arp = ArpSocket::open(&link).map_err(net_err)?;
+    let fsm = Instance::new(fsm::Config {
+        version: plan.version,
+        priority: plan.priority,
+        advert_int_cs: plan.advert_int_cs,
+        start_master: plan.start_master,
+        preempt: plan.preempt,
+        preempt_delay: plan.preempt_delay,
+        primary_ip: IpAddr::V4(src),
+        garp_master_delay: plan.garp_master_delay,
+    });
+    Ok(Runner {
+        plan,
+        link,
+        src,
+        socket,
+        arp,
+        netlink,
+        fsm,
+    })
+}
+
+/// The panic boundary around one instance.
+fn guarded(runner: Runner, stop: &AtomicBool) {
+    let name = runner.plan.name.clone();
+    let floating: Vec<_> = runner
+        .plan
+        .vips
+        .iter()
+        .chain(&runner.plan.excluded)
+        .cloned()
+        .collect();
+    let link = runner.link.clone();
+    if std::panic::catch_unwind(AssertUnwindSafe(move || runner.run(stop))).is_err() {
+        tracing::error!(
+            "({name}) VRRP instance stopped by an internal error (panic); removing its addresses"
+        );
+        if let Ok(mut nl) = Netlink::open() {
+            for vip in &floating {
+                let _ = nl.remove(vip, &link);
+            }
+        }
+    }
+}
+
+impl Runner {
+    fn run(mut self, stop: &AtomicBool) {
+        // As keepalived: no floating address of ours is left over from an earlier run.
+        self.remove_addresses();
+        let actions = self.fsm.on_event(Event::Startup, Instant::now());
+        self.apply(actions);
+        loop {
+            if stop.load(Ordering::SeqCst) {
+                let actions = self.fsm.on_event(Event::Shutdown, Instant::now());
+                self.apply(actions);
+                tracing::info!("({}) stopped", self.plan.name);
+                return;
+            }
+            let now = Instant::now();
+            let wait = self
+                .fsm
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(now))
+                .unwrap_or(MAX_WAIT)
+                .min(MAX_WAIT);
+            match self.socket.recv(wait) {
+                Ok(Some(packet)) => match net::receive(&self.plan, self.src, packet) {
+                    Ok(event) => {
+                        let actions = self.fsm.on_event(event, Instant::now());
+                        self.apply(actions);
+                    }
+                    Err(net::Discard::Own | net::Discard::OtherVrid(_)) => {}
+                    Err(why) => tracing::warn!("({}) advertisement ignored: {why}", self.plan.name),
+                },
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!("({}) {e}", self.plan.name);
+                    std::thread::sleep(MAX_WAIT);
+                }
+            }
+            if self
+                .fsm
+                .next_deadline()
+                .is_some_and(|d| d <= Instant::now())
+            {
+                let actions = self.fsm.on_event(Event::Timer, Instant::now());
+                self.apply(actions);
+            }
+        }
+    }
+
+    fn apply(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::SendAdvert { priority } => {
+                    if let Err(e) = self.send_advert(priority) {
+                        tracing::error!("({}) {e}", self.plan.name);
+                    }
+                }
+                Action::AddAddresses => {
+                    tracing::info!("({}) setting VIPs", self.plan.name);
+                    for vip in self.plan.vips.iter().chain(&self.plan.excluded) {
+                        if let Err(e) = self.netlink.add(vip, &self.link) {
+                            tracing::error!("({}) {e}", self.plan.name);
+                        }
+                    }
+                }
+                Action::RemoveAddresses => {
+                    tracing::info!("({}) removing VIPs", self.plan.name);
+                    self.remove_addresses();
+                }
+                Action::Announce => {
+                    let addrs: Vec<IpAddr> = self
+                        .plan
+                        .vips
+                        .iter()
+                        .chain(&self.plan.excluded)
+                        .map(|v| v.addr.addr)
+                        .collect();
+                    if let Err(e) = self.arp.announce(&addrs, self.plan.garp_master_repeat) {
+                        tracing::error!("({}) {e}", self.plan.name);
+                    }
+                }
+                Action::StateChange { from, to, reason } => {
+                    tracing::info!(
+                        "({}) Entering {to} STATE (was {from}): {reason}",
+                        self.plan.name
+                    );
+                }
+                Action::LowerPriorityMaster { src, priority } => {
+                    tracing::warn!(
+                        "({}) received an advertisement from {src} with lower priority {priority}, ours {}: advertising at once",
+                        self.plan.name,
+                        self.plan.priority
+                    );
+                }
+            }
+        }
+    }
+
+    fn remove_addresses(&mut self) {
+        for vip in self.plan.vips.iter().chain(&self.plan.excluded) {
+            if let Err(e) = self.netlink.remove(vip, &self.link) {
+                tracing::error!("({}) {e}", self.plan.name);
+            }
+        }
+    }
+
+    fn send_advert(&self, priority: u8) -> Result<(), SendError> {
+        let repr = AdvertRepr {
+            version: self.plan.version,
+            vrid: self.plan.vrid,
+            priority,
+            interval_cs: self.plan.advert_int_cs,
+            addrs: self.plan.vips.iter().map(|v| v.addr.addr).collect(),
+            auth: self.plan.auth,
+        };
+        for dst in self.socket.destinations() {
+            let message = repr.emit(IpAddr::V4(self.src), IpAddr::V4(*dst))?;
+            self.socket.send_to(&message, *dst)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    #[error("cannot build an advertisement: {0}")]
+    Wire(#[from] WireError),
+    #[error(transparent)]
+    Net(#[from] net::NetError),
+}

@@ -1,0 +1,294 @@
+//! Floating addresses through rtnetlink: look up an interface (index, MAC, its own
+//! addresses), add and remove each `virtual_ipaddress` on MASTER entry and exit.
+//!
+//! Synchronous requests on a NETLINK_ROUTE socket (netlink-sys), messages built and read by
+//! netlink-packet-route; each request asks for an acknowledgement and waits for it, so an
+//! error (address in use, no such device) comes back to the caller with the address named.
+//! Adding an address that is already there, or removing one that is gone, is not an error:
+//! both leave the interface as wanted.
+
+use netlink_packet_core::{
+    NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+use rsproxy_parser::ir::keepalived::{AddrScope, VirtualIp};
+use std::net::IpAddr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum VipError {
+    #[error("netlink socket: {0}")]
+    Socket(std::io::Error),
+    #[error("no interface named {0}")]
+    NoInterface(String),
+    #[error("cannot add {addr} on {dev}: {error}")]
+    Add {
+        addr: IpAddr,
+        dev: String,
+        error: std::io::Error,
+    },
+    #[error("cannot remove {addr} from {dev}: {error}")]
+    Remove {
+        addr: IpAddr,
+        dev: String,
+        error: std::io::Error,
+    },
+    #[error("netlink: {0}")]
+    Protocol(String),
+}
+
+/// An interface as VRRP needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub name: String,
+    pub index: u32,
+    pub mac: Option<[u8; 6]>,
+}
+
+/// A NETLINK_ROUTE socket that sends one request at a time.
+pub struct Netlink {
+    socket: Socket,
+    seq: u32,
+}
+
+const EEXIST: i32 = 17;
+const EADDRNOTAVAIL: i32 = 99;
+const ENODEV: i32 = 19;
+
+impl Netlink {
+    pub fn open() -> Result<Netlink, VipError> {
+        let mut socket = Socket::new(NETLINK_ROUTE).map_err(VipError::Socket)?;
+        socket.bind_auto().map_err(VipError::Socket)?;
+        socket
+            .connect(&SocketAddr::new(0, 0))
+            .map_err(VipError::Socket)?;
+        Ok(Netlink { socket, seq: 0 })
+    }
+
+    /// Sends `msg` with `flags` and collects the answers until the ACK (or the end of a
+    /// dump). An error answer becomes `Err(errno)`.
+    fn request(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Result<Vec<RouteNetlinkMessage>, i32>, VipError> {
+        self.seq = self.seq.wrapping_add(1);
+        let mut nl = NetlinkMessage::from(msg);
+        nl.header.flags = flags;
+        nl.header.sequence_number = self.seq;
+        nl.finalize();
+        let mut buf = vec![0u8; nl.buffer_len()];
+        nl.serialize(&mut buf);
+        self.socket.send(&buf, 0).map_err(VipError::Socket)?;
+        let mut answers = Vec::new();
+        let mut rx = vec![0u8; 64 * 1024];
+        loop {
+            let n = self
+                .socket
+                .recv(&mut &mut rx[..], 0)
+                .map_err(VipError::Socket)?;
+            let mut at = 0usize;
+            while at < n {
+                let Some(len_bytes) = rx.get(at..at + 4) else {
+                    break;
+                };
+                let len =
+                    u32::from_ne_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]])
+                        as usize;
+                if len < 16 || at + len > n {
+                    return Err(VipError::Protocol(format!("bad message length {len}")));
+                }
+                let Some(one) = rx.get(at..at + len) else {
+                    break;
+                };
+                at += (len + 3) & !3;
+                let parsed = NetlinkMessage::<RouteNetlinkMessage>::deserialize(one)
+                    .map_err(|e| VipError::Protocol(e.to_string()))?;
+                if parsed.header.sequence_number != self.seq {
+                    continue;
+                }
+                match parsed.payload {
+                    NetlinkPayload::Error(e) => {
+                        return Ok(match e.code {
+                            None => Ok(answers),
+                            Some(code) => Err(-code.get()),
+                        })
+                    }
+                    NetlinkPayload::Done(_) => return Ok(Ok(answers)),
+                    NetlinkPayload::InnerMessage(m) => answers.push(m),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Every interface with its index and MAC address.
+    pub fn links(&mut self) -> Result<Vec<Link>, VipError> {
+        let answers = self
+            .request(
+                RouteNetlinkMessage::GetLink(LinkMessage::default()),
+                NLM_F_REQUEST | NLM_F_DUMP,
+            )?
+            .map_err(|e| VipError::Protocol(format!("link dump failed: errno {e}")))?;
+        let mut links = Vec::new();
+        for m in answers {
+            let RouteNetlinkMessage::NewLink(link) = m else {
+                continue;
+            };
+            let mut name = None;
+            let mut mac = None;
+            for attr in link.attributes {
+                match attr {
+                    LinkAttribute::IfName(n) => name = Some(n),
+                    LinkAttribute::Address(a) => mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
+                    _ => {}
+                }
+            }
+            if let Some(name) = name {
+                links.push(Link {
+                    name,
+                    index: link.header.index,
+                    mac,
+                });
+            }
+        }
+        Ok(links)
+    }
+
+    pub fn link(&mut self, name: &str) -> Result<Link, VipError> {
+        self.links()?
+            .into_iter()
+            .find(|l| l.name == name)
+            .ok_or_else(|| VipError::NoInterface(name.to_string()))
+    }
+
+    /// The addresses on interface `index`, in the kernel's order (the primary first).
+    pub fn addresses(&mut self, index: u32) -> Result<Vec<(IpAddr, u8)>, VipError> {
+        let answers = self
+            .request(
+                RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+                NLM_F_REQUEST | NLM_F_DUMP,
+            )?
+            .map_err(|e| VipError::Protocol(format!("address dump failed: errno {e}")))?;
+        let mut out = Vec::new();
+        for m in answers {
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                continue;
+            };
+            if a.header.index != index {
+                continue;
+            }
+            let local = a.attributes.iter().find_map(|at| match at {
+                AddressAttribute::Local(ip) => Some(*ip),
+                _ => None,
+            });
+            let address = a.attributes.iter().find_map(|at| match at {
+                AddressAttribute::Address(ip) => Some(*ip),
+                _ => None,
+            });
+            if let Some(ip) = local.or(address) {
+                out.push((ip, a.header.prefix_len));
+            }
+        }
+        Ok(out)
+    }
+
+    fn addr_message(vip: &VirtualIp, index: u32) -> AddressMessage {
+        let mut msg = AddressMessage::default();
+        msg.header.family = match vip.addr.addr {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
+        msg.header.prefix_len = vip.addr.prefix;
+        msg.header.index = index;
+        msg.header.scope = match vip.scope {
+            None | Some(AddrScope::Global) => AddressScope::Universe,
+            Some(AddrScope::Site) => AddressScope::Site,
+            Some(AddrScope::Link) => AddressScope::Link,
+            Some(AddrScope::Host) => AddressScope::Host,
+            Some(AddrScope::Nowhere) => AddressScope::Nowhere,
+        };
+        msg.attributes.push(AddressAttribute::Local(vip.addr.addr));
+        msg.attributes.push(AddressAttribute::Address(
+            vip.peer.map(|p| p.addr).unwrap_or(vip.addr.addr),
+        ));
+        if let Some(IpAddr::V4(b)) = vip.brd {
+            msg.attributes.push(AddressAttribute::Broadcast(b));
+        }
+        if let Some(label) = &vip.label {
+            msg.attributes.push(AddressAttribute::Label(label.clone()));
+        }
+        msg
+    }
+
+    /// Adds `vip` on `link` (present already: fine).
+    pub fn add(&mut self, vip: &VirtualIp, link: &Link) -> Result<(), VipError> {
+        let msg = Self::addr_message(vip, link.index);
+        match self.request(
+            RouteNetlinkMessage::NewAddress(msg),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )? {
+            Ok(_) => Ok(()),
+            Err(EEXIST) => Ok(()),
+            Err(errno) => Err(VipError::Add {
+                addr: vip.addr.addr,
+                dev: link.name.clone(),
+                error: std::io::Error::from_raw_os_error(errno),
+            }),
+        }
+    }
+
+    /// Removes `vip` from `link` (absent already: fine).
+    pub fn remove(&mut self, vip: &VirtualIp, link: &Link) -> Result<(), VipError> {
+        let msg = Self::addr_message(vip, link.index);
+        match self.request(
+            RouteNetlinkMessage::DelAddress(msg),
+            NLM_F_REQUEST | NLM_F_ACK,
+        )? {
+            Ok(_) => Ok(()),
+            Err(EADDRNOTAVAIL) | Err(ENODEV) => Ok(()),
+            Err(errno) => Err(VipError::Remove {
+                addr: vip.addr.addr,
+                dev: link.name.clone(),
+                error: std::io::Error::from_raw_os_error(errno),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsproxy_parser::ir::IpNet;
+
+    #[test]
+    fn address_messages_carry_prefix_scope_label_and_broadcast() {
+        let vip = VirtualIp {
+            addr: IpNet {
+                addr: "192.0.2.100".parse().unwrap(),
+                prefix: 24,
+            },
+            brd: Some("192.0.2.255".parse().unwrap()),
+            dev: None,
+            scope: Some(AddrScope::Link),
+            label: Some("eth0:vip".into()),
+            peer: None,
+            no_track: false,
+        };
+        let msg = Netlink::addr_message(&vip, 7);
+        assert_eq!(msg.header.index, 7);
+        assert_eq!(msg.header.prefix_len, 24);
+        assert_eq!(msg.header.scope, AddressScope::Link);
+        assert!(msg
+            .attributes
+            .contains(&AddressAttribute::Broadcast("192.0.2.255".parse().unwrap())));
+        assert!(msg
+            .attributes
+            .contains(&AddressAttribute::Label("eth0:vip".into())));
+        assert!(msg
+            .attributes
+            .contains(&AddressAttribute::Local("192.0.2.100".parse().unwrap())));
+    }
+}
