@@ -1,0 +1,461 @@
+//! Differential VRRP tests: rsproxy and the real keepalived 2.2 as peers on one LAN.
+//!
+//! Each scenario builds a lab (`compat_tests::netns`): a bridge in its own namespace and two
+//! node namespaces on it, with addresses only inside them; everything is removed at the end,
+//! on failure too. Pairs are (node 0, node 1) = rsproxy+rsproxy, rsproxy+keepalived,
+//! keepalived+rsproxy, and keepalived+keepalived as the reference the others must match.
+//! What is checked is what the LAN sees: who holds the floating address (`ip -n NODE addr`),
+//! the advertisements on the wire, the neighbour table of a client.
+//!
+//! Timings are printed (`FIGURE ...`, run with `--nocapture` to see them), never asserted;
+//! only generous bounds on how long a wait may last (the RFC's Master_Down_Interval is
+//! 3.4-3.6 s here, with `advert_int 1`).
+//!
+//! Skipped with a message when not root, when `ip netns` does not work, or (for pairs with
+//! keepalived) when keepalived is not installed. CI runs as root with keepalived installed.
+
+use compat_tests::netns::{self, wait_for, Lab};
+use compat_tests::runtime::Proxy;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Impl {
+    Rsproxy,
+    Keepalived,
+}
+use Impl::{Keepalived as Ka, Rsproxy as Rs};
+
+impl Impl {
+    fn short(self) -> &'static str {
+        match self {
+            Rs => "rsproxy",
+            Ka => "keepalived",
+        }
+    }
+}
+
+/// Why this scenario cannot run here.
+fn skip(impls: &[Impl]) -> Option<String> {
+    if let Some(why) = netns::unavailable() {
+        return Some(why);
+    }
+    if impls.contains(&Ka) && Command::new("keepalived").arg("-v").output().is_err() {
+        return Some("keepalived is not installed".into());
+    }
+    if impls.contains(&Rs) && !Proxy::rsproxy_bin().exists() {
+        return Some(format!(
+            "{} is not built (cargo build first)",
+            Proxy::rsproxy_bin().display()
+        ));
+    }
+    None
+}
+
+macro_rules! skip_unless_able {
+    ($impls:expr) => {
+        if let Some(why) = skip(&$impls) {
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+    };
+}
+
+fn instance(vip: &str, priority: u8, extra: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{\n    interface eth0\n    state BACKUP\n    virtual_router_id 51\n    \
+         priority {priority}\n    advert_int 1\n{extra}    authentication {{\n        auth_type PASS\n        \
+         auth_pass secret12\n    }}\n    virtual_ipaddress {{\n        {vip}/24\n    }}\n}}\n"
+    )
+}
+
+/// A running node: its implementation and the pid to signal.
+struct Node {
+    which: Impl,
+    pid: u32,
+    log: String,
+}
+
+fn start(lab: &mut Lab, node: usize, which: Impl, conf: &str) -> Node {
+    let name = format!("n{node}");
+    let path = lab.write(&format!("{name}.conf"), conf).unwrap();
+    let conf = path.to_string_lossy().to_string();
+    let ns = lab.nodes[node].clone();
+    let log = format!("{name}-{}.log", which.short());
+    let dir = lab.dir.clone();
+    let f = |suffix: &str| {
+        dir.join(format!("{name}.{suffix}"))
+            .to_string_lossy()
+            .to_string()
+    };
+    let pid = match which {
+        Rs => lab
+            .spawn(&ns, &Proxy::rsproxy_bin(), &["-k", &conf], &log)
+            .unwrap(),
+        Ka => {
+            let (p, r, c) = (f("pid"), f("vrrp.pid"), f("check.pid"));
+            lab.spawn(
+                &ns,
+                &PathBuf::from("keepalived"),
+                &[
+                    "-n", "-l", "-D", "-P", "-f", &conf, "-p", &p, "-r", &r, "-c", &c,
+                ],
+                &log,
+            )
+            .unwrap()
+        }
+    };
+    Node { which, pid, log }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let _ = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status();
+}
+
+fn logs(lab: &Lab, nodes: &[&Node]) -> String {
+    nodes
+        .iter()
+        .map(|n| format!("--- {} ({}):\n{}", n.log, n.which.short(), lab.log(&n.log)))
+        .collect()
+}
+
+const ELECTION_LIMIT: Duration = Duration::from_secs(10);
+
+/// Starts node 0 (priority 150) and node 1 (priority 100) together and waits until node 0
+/// alone holds the address, then checks that this lasts. The time it took.
+fn elect(lab: &mut Lab, a: Impl, b: Impl) -> (Node, Node, Duration) {
+    let vip = lab.vip();
+    let t0 = Instant::now();
+    let n0 = start(lab, 0, a, &instance(&vip, 150, ""));
+    let n1 = start(lab, 1, b, &instance(&vip, 100, ""));
+    let elected = wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip));
+    assert!(
+        elected.is_some(),
+        "{a:?}+{b:?}: node 0 (priority 150) does not hold {vip} alone after {ELECTION_LIMIT:?}\n{}",
+        logs(lab, &[&n0, &n1])
+    );
+    let took = t0.elapsed();
+    // Stable: one more Master_Down_Interval-ish, no flapping.
+    let end = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < end {
+        assert!(
+            lab.holds(0, &vip) && !lab.holds(1, &vip),
+            "{a:?}+{b:?}: the election did not hold\n{}",
+            logs(lab, &[&n0, &n1])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (n0, n1, took)
+}
+
+fn mac(lab: &Lab, node: usize) -> String {
+    let out = netns::ip(&["-n", &lab.nodes[node], "-o", "link", "show", "eth0"]).unwrap();
+    let mut w = out.split_whitespace();
+    w.find(|x| *x == "link/ether");
+    w.next().unwrap_or_default().to_string()
+}
+
+/// The MAC the bridge namespace (a client on the LAN) has for `ip`.
+fn neighbour(lab: &Lab, ip: &str) -> Option<String> {
+    let out = netns::ip(&["-n", &lab.bridge, "neigh", "show", ip]).ok()?;
+    let mut w = out.split_whitespace();
+    w.find(|x| *x == "lladdr")?;
+    w.next().map(str::to_string)
+}
+
+fn graceful(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let (n0, n1, elect_time) = elect(&mut lab, a, b);
+    // A client talks to the floating address: its neighbour entry names node 0.
+    // (A datagram from the bridge namespace: the kernel resolves the address by ARP.)
+    let _ = Command::new("ip")
+        .args(["netns", "exec", &lab.bridge, "bash", "-c"])
+        .arg(format!("echo hello > /dev/udp/{vip}/9"))
+        .output();
+    let mac0 = mac(&lab, 0);
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip).as_deref()
+            == Some(&mac0))
+        .is_some(),
+        "client's entry for {vip} before failover: {:?}, not node 0's {mac0}",
+        neighbour(&lab, &vip)
+    );
+
+    let t = Instant::now();
+    signal(n0.pid, "TERM");
+    let moved = wait_for(Duration::from_secs(5), || lab.holds(1, &vip));
+    assert!(
+        moved.is_some(),
+        "{a:?}+{b:?}: node 1 did not take {vip} within 5 s of SIGTERM to node 0\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let failover = t.elapsed();
+    assert!(
+        wait_for(Duration::from_secs(3), || !lab.holds(0, &vip)).is_some(),
+        "{a:?}+{b:?}: node 0 kept {vip} after SIGTERM\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let ns0 = lab.nodes[0].clone();
+    assert!(
+        lab.wait_empty(&ns0, Duration::from_secs(5)),
+        "node 0 did not exit"
+    );
+    // The new master's gratuitous ARP updated the client without a new request from it.
+    let mac1 = mac(&lab, 1);
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip).as_deref()
+            == Some(&mac1))
+        .is_some(),
+        "{a:?}+{b:?}: the client's neighbour entry for {vip} is {:?}, not node 1's {mac1}",
+        neighbour(&lab, &vip)
+    );
+    eprintln!(
+        "FIGURE pair={}+{} elect={:.2}s graceful_failover={:.3}s",
+        a.short(),
+        b.short(),
+        elect_time.as_secs_f64(),
+        failover.as_secs_f64()
+    );
+}
+
+fn hard(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let (n0, n1, _) = elect(&mut lab, a, b);
+    let t = Instant::now();
+    let ns0 = lab.nodes[0].clone();
+    // Every process of node 0 (keepalived's VRRP child too): no priority-0 goodbye.
+    lab.signal_all(&ns0, "KILL");
+    let moved = wait_for(Duration::from_secs(8), || lab.holds(1, &vip));
+    assert!(
+        moved.is_some(),
+        "{a:?}+{b:?}: node 1 did not take {vip} within 8 s of SIGKILL to node 0\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let failover = t.elapsed();
+    // Not before the master could be declared down: its last advertisement came at most
+    // 1 s before the kill, and the backup waits 3 × 1 s + skew (0.61 s) after it.
+    assert!(
+        failover >= Duration::from_millis(2500),
+        "{a:?}+{b:?}: node 1 took over after {failover:?}, before Master_Down_Interval"
+    );
+    eprintln!(
+        "FIGURE pair={}+{} hard_failover={:.3}s",
+        a.short(),
+        b.short(),
+        failover.as_secs_f64()
+    );
+}
+
+/// Node 1 (priority 100) is master alone; then node 0 (priority 150) starts, with `extra`
+/// in its instance. Whether node 0 takes the address over within 7 s.
+fn join(incumbent: Impl, joiner: Impl, extra: &str) -> (bool, Duration) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let n1 = start(&mut lab, 1, incumbent, &instance(&vip, 100, extra));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(1, &vip)).is_some(),
+        "{incumbent:?} alone did not become master\n{}",
+        logs(&lab, &[&n1])
+    );
+    let t = Instant::now();
+    let n0 = start(&mut lab, 0, joiner, &instance(&vip, 150, extra));
+    let mut took_over = None;
+    let end = Instant::now() + Duration::from_secs(7);
+    while Instant::now() < end {
+        let (h0, h1) = (lab.holds(0, &vip), lab.holds(1, &vip));
+        if h0 && !h1 {
+            took_over = Some(t.elapsed());
+            break;
+        }
+        if extra.contains("nopreempt") {
+            assert!(
+                !h0 && h1,
+                "{incumbent:?}+{joiner:?} nopreempt: node 0 holds {h0}, node 1 holds {h1}\n{}",
+                logs(&lab, &[&n0, &n1])
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    match took_over {
+        Some(d) => (true, d),
+        None => (false, t.elapsed()),
+    }
+}
+
+fn preempt(incumbent: Impl, joiner: Impl) {
+    let (took_over, after) = join(incumbent, joiner, "");
+    assert!(
+        took_over,
+        "{incumbent:?} master, {joiner:?} with higher priority joins: no preemption within 7 s"
+    );
+    eprintln!(
+        "FIGURE incumbent={} joiner={} preempt={:.2}s",
+        incumbent.short(),
+        joiner.short(),
+        after.as_secs_f64()
+    );
+}
+
+fn nopreempt(incumbent: Impl, joiner: Impl) {
+    let (took_over, _) = join(incumbent, joiner, "    nopreempt\n");
+    assert!(
+        !took_over,
+        "{incumbent:?} master, {joiner:?} with higher priority and nopreempt took over"
+    );
+}
+
+macro_rules! pair_tests {
+    ($($name:ident: $f:ident($a:expr, $b:expr);)*) => {
+        $(
+            #[test]
+            fn $name() {
+                skip_unless_able!([$a, $b]);
+                $f($a, $b);
+            }
+        )*
+    };
+}
+
+pair_tests! {
+    keepalived_pair_election_and_graceful_failover: graceful(Ka, Ka);
+    rsproxy_pair_election_and_graceful_failover: graceful(Rs, Rs);
+    rsproxy_master_keepalived_backup_graceful_failover: graceful(Rs, Ka);
+    keepalived_master_rsproxy_backup_graceful_failover: graceful(Ka, Rs);
+    keepalived_pair_hard_failover: hard(Ka, Ka);
+    rsproxy_pair_hard_failover: hard(Rs, Rs);
+    rsproxy_master_keepalived_backup_hard_failover: hard(Rs, Ka);
+    keepalived_master_rsproxy_backup_hard_failover: hard(Ka, Rs);
+    rsproxy_preempts_keepalived: preempt(Ka, Rs);
+    keepalived_preempts_rsproxy: preempt(Rs, Ka);
+    rsproxy_with_nopreempt_leaves_keepalived_master: nopreempt(Ka, Rs);
+    keepalived_with_nopreempt_leaves_rsproxy_master: nopreempt(Rs, Ka);
+}
+
+/// An advertisement as the bridge namespace receives it.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    ttl: u8,
+    tos: u8,
+    protocol: u8,
+    src: [u8; 4],
+    dst: [u8; 4],
+    /// The VRRP message, byte for byte.
+    vrrp: Vec<u8>,
+}
+
+/// The first `count` advertisements node 0 of `lab` sends, run by `which` with `conf`
+/// (`VIP` replaced by the lab's floating address); the node is stopped afterwards.
+fn adverts(lab: &mut Lab, which: Impl, conf: &str, count: usize) -> Vec<Seen> {
+    let listen = PathBuf::from(env!("CARGO_BIN_EXE_vrrp-listen"));
+    let br_ip = format!("{}.254", lab.net);
+    let bridge = lab.bridge.clone();
+    let mut child = lab
+        .spawn_piped(
+            &bridge,
+            &listen,
+            &["224.0.0.18", &br_ip, &count.to_string(), "9"],
+        )
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("ready"));
+    let conf = conf.replace("VIP", &lab.vip());
+    let n0 = start(lab, 0, which, &conf);
+    let got: Vec<Vec<u8>> = lines
+        .map_while(Result::ok)
+        .map(|l| {
+            (0..l.len() / 2)
+                .filter_map(|i| u8::from_str_radix(&l[2 * i..2 * i + 2], 16).ok())
+                .collect()
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    signal(n0.pid, "TERM");
+    let ns0 = lab.nodes[0].clone();
+    assert!(
+        lab.wait_empty(&ns0, Duration::from_secs(5)),
+        "{which:?} did not stop"
+    );
+    assert_eq!(
+        got.len(),
+        count,
+        "{which:?}: {} advertisements seen, {count} expected\n{}",
+        got.len(),
+        logs(lab, &[&n0])
+    );
+    got.into_iter()
+        .map(|p| {
+            let ihl = usize::from(p[0] & 0x0f) * 4;
+            Seen {
+                ttl: p[8],
+                tos: p[1],
+                protocol: p[9],
+                src: [p[12], p[13], p[14], p[15]],
+                dst: [p[16], p[17], p[18], p[19]],
+                vrrp: p[ihl..].to_vec(),
+            }
+        })
+        .collect()
+}
+
+/// keepalived then rsproxy on the same node with the same `conf`: the same packets.
+fn same_adverts(conf: &str) {
+    let mut lab = Lab::new(1).unwrap();
+    let ka = adverts(&mut lab, Ka, conf, 2);
+    let rs = adverts(&mut lab, Rs, conf, 2);
+    assert_eq!(ka[0].ttl, 255);
+    assert_eq!(ka[0].protocol, 112);
+    assert_eq!(ka[0].dst, [224, 0, 0, 18]);
+    assert_eq!(
+        ka, rs,
+        "keepalived (left) and rsproxy (right) advertise differently"
+    );
+}
+
+#[test]
+fn v2_adverts_on_the_wire_equal_keepalived_ones() {
+    skip_unless_able!([Ka, Rs]);
+    same_adverts(&instance("VIP", 150, "").replace("state BACKUP", "state MASTER"));
+}
+
+#[test]
+fn v3_adverts_on_the_wire_equal_keepalived_ones() {
+    skip_unless_able!([Ka, Rs]);
+    let conf = "vrrp_instance VI_1 {\n interface eth0\n state MASTER\n version 3\n virtual_router_id 52\n priority 200\n advert_int 0.5\n virtual_ipaddress {\n  VIP/24\n }\n}\n";
+    same_adverts(conf);
+}
+
+#[test]
+fn keywords_not_carried_out_are_refused_with_their_line() {
+    let bin = Proxy::rsproxy_bin();
+    if !bin.exists() {
+        eprintln!("SKIPPED: {} is not built", bin.display());
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rsproxy-vrrp-refuse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("keepalived.conf");
+    std::fs::write(
+        &conf,
+        "vrrp_script chk_haproxy {\n    script \"killall -0 haproxy\"\n    interval 2\n    weight 2\n}\n\n\
+         vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    priority 101\n    \
+         virtual_ipaddress {\n        192.0.2.100\n    }\n    track_script {\n        chk_haproxy\n    }\n}\n",
+    )
+    .unwrap();
+    let out = Command::new(&bin).arg("-k").arg(&conf).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("keepalived.conf: Line 16) vrrp_instance VI_1: `track_script`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was started"), "{stderr}");
+}
