@@ -91,12 +91,13 @@ impl Netlink {
                 .map_err(VipError::Socket)?;
             let mut at = 0usize;
             while at < n {
-                let Some(len_bytes) = rx.get(at..at + 4) else {
+                let Some(len) = rx
+                    .get(at..at + 4)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map(|b| u32::from_ne_bytes(b) as usize)
+                else {
                     break;
                 };
-                let len =
-                    u32::from_ne_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]])
-                        as usize;
                 if len < 16 || at + len > n {
                     return Err(VipError::Protocol(format!("bad message length {len}")));
                 }

@@ -259,8 +259,8 @@ impl<T: AsRef<[u8]>> Advert<T> {
             .get(field::ADDRS..self.addrs_end())
             .unwrap_or(&[]);
         list.chunks_exact(alen).filter_map(|c| match c.len() {
-            4 => <[u8; 4]>::try_from(c).ok().map(|a| IpAddr::from(a)),
-            16 => <[u8; 16]>::try_from(c).ok().map(|a| IpAddr::from(a)),
+            4 => <[u8; 4]>::try_from(c).ok().map(IpAddr::from),
+            16 => <[u8; 16]>::try_from(c).ok().map(IpAddr::from),
             _ => None,
         })
     }
