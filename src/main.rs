@@ -237,7 +237,7 @@ fn main() -> ExitCode {
 /// first advertise priority 0 and remove their floating addresses, then the proxy stops.
 fn run_with_vrrp(
     proxy: Option<rsproxy::plan::Plan>,
-    vrrp: Vec<rsproxy::vrrp::config::InstancePlan>,
+    vrrp: rsproxy::vrrp::config::VrrpPlan,
 ) -> ExitCode {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

@@ -24,7 +24,11 @@ pub fn unavailable() -> Option<String> {
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         return Some("not running as root (network namespaces need it)".into());
     }
-    let probe = format!("rsvprobe{}", std::process::id());
+    let probe = format!(
+        "rsvprobe{}x{}",
+        std::process::id(),
+        LAB_SEQ.fetch_add(1, Ordering::SeqCst)
+    );
     let ok = Command::new("ip")
         .args(["netns", "add", &probe])
         .stderr(Stdio::null())

@@ -229,7 +229,10 @@ fn hard(a: Impl, b: Impl) {
     let (n0, n1, _) = elect(&mut lab, a, b);
     let t = Instant::now();
     let ns0 = lab.nodes[0].clone();
-    // Every process of node 0 (keepalived's VRRP child too): no priority-0 goodbye.
+    // Every process of node 0, frozen first then killed: no priority-0 goodbye. (Killing
+    // keepalived's parent alone is not enough: its VRRP child gets SIGTERM as the parent
+    // dies and says goodbye, a graceful failover.)
+    lab.signal_all(&ns0, "STOP");
     lab.signal_all(&ns0, "KILL");
     let moved = wait_for(Duration::from_secs(8), || lab.holds(1, &vip));
     assert!(
@@ -335,6 +338,62 @@ fn auth_mismatch(a: Impl, b: Impl) {
     );
 }
 
+/// Both nodes track a script (`test -e FLAG`, weight -60): node 0 (150) is master; its flag
+/// removed, it drops to 90 and node 1 (100) takes the address; the flag back, node 0 takes
+/// it back. Both moves within 8 s (one script interval, then Master_Down_Interval).
+fn track_script(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let dir = lab.dir.clone();
+    let flag = |i: usize| dir.join(format!("n{i}.ok"));
+    let conf = |i: usize, priority: u8| {
+        let inst = instance(&vip, priority, "    track_script {\n        chk\n    }\n");
+        format!(
+            "global_defs {{\n    enable_script_security\n    script_user root\n}}\nvrrp_script chk {{\n    \
+             script \"/usr/bin/test -e {}\"\n    interval 1\n    weight -60\n}}\n{inst}",
+            flag(i).display()
+        )
+    };
+    std::fs::write(flag(0), "").unwrap();
+    std::fs::write(flag(1), "").unwrap();
+    let (c0, c1) = (conf(0, 150), conf(1, 100));
+    let n0 = start(&mut lab, 0, a, &c0);
+    let n1 = start(&mut lab, 1, b, &c1);
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{a:?}+{b:?}: node 0 not elected\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    std::fs::remove_file(flag(0)).unwrap();
+    let t = Instant::now();
+    let moved = wait_for(Duration::from_secs(8), || {
+        lab.holds(1, &vip) && !lab.holds(0, &vip)
+    });
+    assert!(
+        moved.is_some(),
+        "{a:?}+{b:?}: node 0's script failing did not move {vip} to node 1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let away = t.elapsed();
+    std::fs::write(flag(0), "").unwrap();
+    let t = Instant::now();
+    let back = wait_for(Duration::from_secs(8), || {
+        lab.holds(0, &vip) && !lab.holds(1, &vip)
+    });
+    assert!(
+        back.is_some(),
+        "{a:?}+{b:?}: node 0's script recovering did not bring {vip} back\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    eprintln!(
+        "FIGURE pair={}+{} script_fail_move={:.2}s script_recover_move={:.2}s",
+        a.short(),
+        b.short(),
+        away.as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
 macro_rules! pair_tests {
     ($($name:ident: $f:ident($a:expr, $b:expr);)*) => {
         $(
@@ -363,6 +422,10 @@ pair_tests! {
     keepalived_pair_ignores_adverts_with_another_password: auth_mismatch(Ka, Ka);
     rsproxy_ignores_keepalived_adverts_with_another_password: auth_mismatch(Ka, Rs);
     keepalived_ignores_rsproxy_adverts_with_another_password: auth_mismatch(Rs, Ka);
+    keepalived_pair_track_script_moves_the_address: track_script(Ka, Ka);
+    rsproxy_pair_track_script_moves_the_address: track_script(Rs, Rs);
+    rsproxy_master_keepalived_backup_track_script: track_script(Rs, Ka);
+    keepalived_master_rsproxy_backup_track_script: track_script(Ka, Rs);
 }
 
 /// An advertisement as the bridge namespace receives it.
@@ -472,9 +535,9 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
     let conf = dir.join("keepalived.conf");
     std::fs::write(
         &conf,
-        "vrrp_script chk_haproxy {\n    script \"killall -0 haproxy\"\n    interval 2\n    weight 2\n}\n\n\
-         vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    priority 101\n    \
-         virtual_ipaddress {\n        192.0.2.100\n    }\n    track_script {\n        chk_haproxy\n    }\n}\n",
+        "vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    \
+         priority 101\n    virtual_ipaddress {\n        192.0.2.100\n    }\n    track_interface {\n        \
+         eth1\n    }\n    notify_master /bin/true\n}\n",
     )
     .unwrap();
     let out = Command::new(&bin).arg("-k").arg(&conf).output().unwrap();
@@ -482,7 +545,11 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("keepalived.conf: Line 16) vrrp_instance VI_1: `track_script`"),
+        stderr.contains("keepalived.conf: Line 10) vrrp_instance VI_1: `track_interface`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("keepalived.conf: Line 12) vrrp_instance VI_1: `notify_master`"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was started"), "{stderr}");

@@ -5,6 +5,7 @@
 //! style), all of them at once: a keyword is never silently ignored.
 
 use super::fsm::Version;
+use super::track::{split_command, ScriptPlan};
 use super::wire::Auth;
 use rsproxy_parser::ir::keepalived::{
     self as ka, AcceptMode, AuthType, UnicastPeer, VirtualIp, VrrpState, VrrpVersion,
@@ -12,6 +13,25 @@ use rsproxy_parser::ir::keepalived::{
 use rsproxy_parser::{Diagnostic, Dialect, Span, Spanned};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
+
+/// Everything keepalived.conf asks the VRRP runtime to do.
+#[derive(Clone, Debug)]
+pub struct VrrpPlan {
+    pub instances: Vec<InstancePlan>,
+    /// The `vrrp_script`s some instance tracks (others are not run, as in keepalived).
+    pub scripts: Vec<ScriptPlan>,
+    /// `enable_script_security`: refuse scripts a non-root user could change.
+    pub script_security: bool,
+}
+
+/// One `track_script` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackPlan {
+    /// Index into [`VrrpPlan::scripts`].
+    pub script: usize,
+    pub weight: i32,
+    pub reverse: bool,
+}
 
 /// One `vrrp_instance`, ready to run.
 #[derive(Clone, Debug)]
@@ -38,6 +58,7 @@ pub struct InstancePlan {
     pub check_unicast_src: bool,
     pub garp_master_delay: Duration,
     pub garp_master_repeat: u32,
+    pub tracks: Vec<TrackPlan>,
 }
 
 /// keepalived's defaults (keepalived.conf(5)).
@@ -104,8 +125,8 @@ impl Refusals {
     }
 }
 
-/// The instances of `cfg`, or every refusal.
-pub fn plan(cfg: &ka::Config) -> Result<Vec<InstancePlan>, Vec<Diagnostic>> {
+/// The plan of `cfg`, or every refusal.
+pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
     let mut r = Refusals(Vec::new());
     let g = &cfg.global_defs;
     let global = "global_defs";
@@ -150,6 +171,7 @@ pub fn plan(cfg: &ka::Config) -> Result<Vec<InstancePlan>, Vec<Diagnostic>> {
         );
     }
 
+    let mut scripts: Vec<ScriptPlan> = Vec::new();
     let mut plans = Vec::new();
     for inst in &cfg.instances {
         let ctx = format!("vrrp_instance {}", inst.name.node);
@@ -160,7 +182,60 @@ pub fn plan(cfg: &ka::Config) -> Result<Vec<InstancePlan>, Vec<Diagnostic>> {
                 .unwrap_or(inst.name.span);
             r.refuse(span, "IPv6 instance (virtual_ipaddress of IPv6)", &ctx);
         }
-        r.refuse_tracks(&inst.track_script, "track_script", &ctx);
+        let mut tracks = Vec::new();
+        for t in &inst.track_script {
+            let Some(script) = cfg.script(&t.name.node) else {
+                // The parser reports an unknown script; nothing to run.
+                continue;
+            };
+            let index = match scripts.iter().position(|s| s.name == script.name.node) {
+                Some(i) => i,
+                None => {
+                    let interval = script
+                        .interval
+                        .as_ref()
+                        .map(|d| to_std(&d.node))
+                        .unwrap_or(Duration::from_secs(1));
+                    scripts.push(ScriptPlan {
+                        name: script.name.node.clone(),
+                        argv: script
+                            .script
+                            .as_ref()
+                            .map(|c| split_command(&c.node))
+                            .unwrap_or_default(),
+                        interval,
+                        timeout: script
+                            .timeout
+                            .as_ref()
+                            .map(|d| to_std(&d.node))
+                            .unwrap_or(interval),
+                        rise: script.rise.as_ref().map(|n| n.node).unwrap_or(1),
+                        fall: script.fall.as_ref().map(|n| n.node).unwrap_or(1),
+                        init_fail: script.init_fail.is_some(),
+                        user: script
+                            .user
+                            .as_ref()
+                            .or(g.script_user.as_ref())
+                            .map(|u| (u.node.user.clone(), u.node.group.clone())),
+                    });
+                    scripts.len() - 1
+                }
+            };
+            let weight = t
+                .weight
+                .as_ref()
+                .or(script.weight.as_ref())
+                .map(|w| w.node)
+                .unwrap_or(ka::Weight {
+                    value: 0,
+                    reverse: false,
+                });
+            tracks.push(TrackPlan {
+                script: index,
+                weight: weight.value,
+                reverse: weight.reverse,
+            });
+        }
         r.refuse_tracks(&inst.track_interface, "track_interface", &ctx);
         r.refuse_tracks(&inst.track_file, "track_file", &ctx);
         r.refuse_tracks(&inst.track_process, "track_process", &ctx);
@@ -296,10 +371,15 @@ pub fn plan(cfg: &ka::Config) -> Result<Vec<InstancePlan>, Vec<Diagnostic>> {
                 || g.vrrp_check_unicast_src.is_some(),
             garp_master_delay,
             garp_master_repeat,
+            tracks,
         });
     }
     if r.0.is_empty() {
-        Ok(plans)
+        Ok(VrrpPlan {
+            instances: plans,
+            scripts,
+            script_security: g.enable_script_security.is_some(),
+        })
     } else {
         Err(r.0)
     }
@@ -310,7 +390,7 @@ mod tests {
     use super::*;
     use rsproxy_parser::{check, CheckInput, Env, SourceMap};
 
-    fn checked(text: &str) -> (Result<Vec<InstancePlan>, Vec<Diagnostic>>, SourceMap) {
+    fn checked(text: &str) -> (Result<VrrpPlan, Vec<Diagnostic>>, SourceMap) {
         let dir = std::env::temp_dir().join(format!(
             "rsproxy-vrrp-plan-{}-{}",
             std::process::id(),
@@ -336,7 +416,7 @@ mod tests {
         let (p, _) = checked(
             "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n}\n",
         );
-        let p = p.unwrap();
+        let p = p.unwrap().instances;
         let i = &p[0];
         assert_eq!((i.vrid, i.priority, i.advert_int_cs), (51, 100, 100));
         assert_eq!(i.version, Version::V2);
@@ -355,7 +435,7 @@ mod tests {
             "global_defs {\n vrrp_version 3\n vrrp_garp_master_repeat 2\n}\n\
              vrrp_instance VI_1 {\n state BACKUP\n interface eth0\n virtual_router_id 7\n priority 200\n advert_int 0.5\n nopreempt\n garp_master_delay 1\n authentication {\n  auth_type PASS\n  auth_pass s3cret\n }\n virtual_ipaddress {\n  192.0.2.100/24 label eth0:1\n }\n}\n",
         );
-        let i = &p.unwrap()[0];
+        let i = &p.unwrap().instances[0];
         assert_eq!(i.version, Version::V3);
         assert_eq!((i.priority, i.advert_int_cs), (200, 50));
         assert!(!i.start_master && !i.preempt);
@@ -370,7 +450,7 @@ mod tests {
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
         let text = "vrrp_script chk {\n script \"/bin/true\"\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_script {\n  chk\n }\n notify_master /bin/true\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_interface {\n  eth1\n }\n notify_master /bin/true\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
         let found: Vec<(u32, String)> = diags
@@ -383,7 +463,7 @@ mod tests {
                 .find(|(_, m)| m.contains(&format!("`{kw}`")))
                 .map(|(l, _)| *l)
         };
-        assert_eq!(line_of("track_script"), Some(11));
+        assert_eq!(line_of("track_interface"), Some(11));
         assert_eq!(line_of("notify_master"), Some(13));
         assert_eq!(line_of("virtual_routes"), Some(15));
         // Rendered as keepalived renders its own messages: (FILE: Line N).
@@ -393,7 +473,7 @@ mod tests {
         }
         let text = all.render(&sources, 1, false);
         assert!(
-            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_script`"),
+            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_interface`"),
             "{text}"
         );
     }
@@ -404,19 +484,42 @@ mod tests {
             "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 7\n virtual_ipaddress {\n  192.0.2.100\n }\n}\n\
              vrrp_instance VI_2 {\n state BACKUP\n interface eth0\n virtual_router_id 8\n preempt_delay 10\n virtual_ipaddress {\n  192.0.2.101\n }\n}\n",
         );
-        let p = p.unwrap();
+        let p = p.unwrap().instances;
         assert!(p[0].start_master && p[0].preempt);
         assert!(!p[1].start_master && p[1].preempt);
         assert_eq!(p[1].preempt_delay, Duration::from_secs(10));
     }
 
     #[test]
-    fn seed_configs_are_refused_for_their_track_script_only() {
+    fn seed_configs_track_their_script_with_its_weight() {
         let seed = "vrrp_script chk_haproxy {\n script \"killall -0 haproxy\"\n interval 2\n weight 2\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 101\n virtual_ipaddress {\n  192.0.2.100\n }\n track_script {\n  chk_haproxy\n }\n}\n";
+                    vrrp_script unused {\n script /bin/false\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n state MASTER\n virtual_router_id 51\n priority 101\n virtual_ipaddress {\n  192.0.2.100\n }\n track_script {\n  chk_haproxy\n  chk_haproxy weight -5 reverse\n }\n}\n";
         let (p, _) = checked(seed);
-        let diags = p.unwrap_err();
-        assert_eq!(diags.len(), 1, "{diags:?}");
-        assert!(diags[0].message.contains("`track_script`"));
+        let p = p.unwrap();
+        assert_eq!(p.scripts.len(), 1, "only tracked scripts run");
+        let s = &p.scripts[0];
+        assert_eq!(s.argv, ["killall", "-0", "haproxy"]);
+        assert_eq!(
+            (s.interval, s.timeout),
+            (Duration::from_secs(2), Duration::from_secs(2))
+        );
+        assert_eq!((s.rise, s.fall, s.init_fail), (1, 1, false));
+        assert_eq!(
+            p.instances[0].tracks,
+            [
+                TrackPlan {
+                    script: 0,
+                    weight: 2,
+                    reverse: false
+                },
+                TrackPlan {
+                    script: 0,
+                    weight: -5,
+                    reverse: true
+                }
+            ]
+        );
+        assert!(!p.script_security);
     }
 }

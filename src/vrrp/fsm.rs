@@ -122,7 +122,10 @@ pub enum Event {
         /// The sender's interval, centiseconds.
         interval_cs: u16,
     },
-    /// The interface went down (or another tracked object failed).
+    /// The effective priority changed (a tracked script's weight): from now on it is the
+    /// priority advertised and compared.
+    SetPriority(u8),
+    /// A tracked object with weight 0 failed (keepalived: FAULT).
     Fault,
     FaultCleared,
 }
@@ -157,6 +160,10 @@ pub struct Instance {
     master_adver_int_cs: u16,
     adver_timer: Option<Instant>,
     master_down_timer: Option<Instant>,
+    /// When the Master_Down_Timer was last started at its full interval (an advertisement
+    /// heard, or entering BACKUP): a new priority, hence a new Skew_Time, moves the deadline
+    /// from there, as keepalived does.
+    master_down_since: Option<Instant>,
     /// Set by a priority-0 advertisement: the timer then runs Skew_Time only.
     master_stopped: bool,
     garp_timer: Option<Instant>,
@@ -176,6 +183,7 @@ impl Instance {
             state: State::Init,
             adver_timer: None,
             master_down_timer: None,
+            master_down_since: None,
             master_stopped: false,
             garp_timer: None,
             preempt_at: None,
@@ -223,6 +231,7 @@ impl Instance {
     pub fn on_event(&mut self, event: Event, now: Instant) -> Vec<Action> {
         let mut out = Vec::new();
         match (self.state, event) {
+            (_, Event::SetPriority(p)) => self.set_priority(p, now, &mut out),
             // RFC 5798 §6.4.1.
             (State::Init, Event::Startup) => {
                 if self.cfg.priority == PRIORITY_OWNER && self.cfg.start_master {
@@ -321,6 +330,12 @@ impl Instance {
             self.master_adver_int_cs = interval_cs;
         }
         self.master_stopped = false;
+        self.start_master_down(now);
+    }
+
+    /// Starts the Master_Down_Timer at Master_Down_Interval from `now`.
+    fn start_master_down(&mut self, now: Instant) {
+        self.master_down_since = Some(now);
         self.master_down_timer = Some(now + self.master_down_interval());
     }
 
@@ -350,7 +365,7 @@ impl Instance {
             self.adver_timer = None;
             self.garp_timer = None;
             self.master_stopped = false;
-            self.master_down_timer = Some(now + self.master_down_interval());
+            self.start_master_down(now);
             self.change(State::Backup, Reason::Preempted { by: src, priority }, out);
         } else if src != self.cfg.primary_ip {
             out.push(Action::LowerPriorityMaster { src, priority });
@@ -362,6 +377,25 @@ impl Instance {
         }
     }
 
+    fn set_priority(&mut self, priority: u8, now: Instant, out: &mut Vec<Action>) {
+        if priority == self.cfg.priority || priority == PRIORITY_STOP {
+            return;
+        }
+        self.cfg.priority = priority;
+        // A master tells the backups at once, so one with a now higher priority can preempt
+        // without waiting for the next advertisement.
+        if self.state == State::Master {
+            out.push(Action::SendAdvert { priority });
+            self.adver_timer = Some(now + self.advert_interval());
+        }
+        // A backup's Skew_Time changed: so does its deadline.
+        if self.state == State::Backup && !self.master_stopped {
+            if let Some(since) = self.master_down_since {
+                self.master_down_timer = Some(since + self.master_down_interval());
+            }
+        }
+    }
+
     fn become_master(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
         out.push(Action::SendAdvert {
             priority: self.cfg.priority,
@@ -369,6 +403,7 @@ impl Instance {
         out.push(Action::AddAddresses);
         out.push(Action::Announce);
         self.master_down_timer = None;
+        self.master_down_since = None;
         self.master_stopped = false;
         self.preempt_at = None;
         self.adver_timer = Some(now + self.advert_interval());
@@ -383,7 +418,7 @@ impl Instance {
     fn become_backup(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
         self.master_adver_int_cs = self.cfg.advert_int_cs;
         self.master_stopped = false;
-        self.master_down_timer = Some(now + self.master_down_interval());
+        self.start_master_down(now);
         self.change(State::Backup, reason, out);
     }
 
@@ -396,6 +431,7 @@ impl Instance {
     fn clear_timers(&mut self) {
         self.adver_timer = None;
         self.master_down_timer = None;
+        self.master_down_since = None;
         self.garp_timer = None;
         self.preempt_at = None;
         self.master_stopped = false;

@@ -10,9 +10,10 @@
 //! [`Vrrp::stop`] (SIGTERM/SIGINT) makes each master send a priority-0 advertisement and
 //! remove its addresses, then joins the threads.
 
-use super::config::InstancePlan;
+use super::config::{InstancePlan, VrrpPlan};
 use super::fsm::{self, Action, Event, Instance};
 use super::net::{self, ArpSocket, VrrpSocket};
+use super::track::{effective_priority, ScriptPlan, ScriptRunner, ScriptStatus, Tracked};
 use super::vip::{Link, Netlink, VipError};
 use super::wire::{AdvertRepr, WireError};
 use std::net::{IpAddr, Ipv4Addr};
@@ -38,6 +39,21 @@ pub enum StartError {
         instance: String,
         error: std::io::Error,
     },
+    #[error("vrrp_script {script}: cannot start its thread: {error}")]
+    ScriptThread {
+        script: String,
+        error: std::io::Error,
+    },
+    #[error("vrrp_script {script}: {reason} (enable_script_security)")]
+    InsecureScript { script: String, reason: String },
+    #[error("vrrp_script {script}: cannot run it as {user}: {reason}")]
+    ScriptUser {
+        script: String,
+        user: String,
+        reason: String,
+    },
+    #[error("vrrp_script {script}: enable_script_security is set but neither script_user nor user {default} exists; keepalived 2.2 drops the script and ignores its track_script here: set script_user (e.g. `script_user root`)", default = super::track::DEFAULT_SCRIPT_USER)]
+    NoScriptUser { script: String },
 }
 
 /// The longest the loop waits before it looks at the stop flag again.
@@ -47,6 +63,7 @@ const MAX_WAIT: Duration = Duration::from_millis(20);
 pub struct Vrrp {
     stop: Arc<AtomicBool>,
     threads: Vec<(String, JoinHandle<()>)>,
+    scripts: Vec<ScriptRunner>,
 }
 
 impl Vrrp {
@@ -59,6 +76,9 @@ impl Vrrp {
                 tracing::error!("({name}) the instance's thread ended in a panic");
             }
         }
+        for s in self.scripts.drain(..) {
+            s.join();
+        }
     }
 }
 
@@ -67,6 +87,9 @@ impl Drop for Vrrp {
         self.stop.store(true, Ordering::SeqCst);
         for (_, t) in self.threads.drain(..) {
             let _ = t.join();
+        }
+        for s in self.scripts.drain(..) {
+            s.join();
         }
     }
 }
@@ -80,20 +103,51 @@ struct Runner {
     arp: ArpSocket,
     netlink: Netlink,
     fsm: Instance,
+    /// Each tracked script's published state, weight and `reverse`.
+    tracks: Vec<(ScriptStatus, i32, bool)>,
+    /// The effective priority last given to the state machine (`None`: FAULT).
+    effective: Option<u8>,
 }
 
-/// Opens every instance's sockets, then starts one thread per instance.
-pub fn start(plans: Vec<InstancePlan>) -> Result<Vrrp, StartError> {
+/// Checks the scripts, opens every instance's sockets, then starts one thread per script
+/// and one per instance.
+pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
+    if plan.script_security {
+        for script in &plan.scripts {
+            script_is_secure(script)?;
+        }
+    }
     let mut runners = Vec::new();
-    for plan in plans {
-        runners.push(prepare(plan)?);
+    for instance in plan.instances {
+        runners.push(prepare(instance)?);
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut vrrp = Vrrp {
         stop: Arc::clone(&stop),
         threads: Vec::new(),
+        scripts: Vec::new(),
     };
-    for runner in runners {
+    for script in plan.scripts {
+        let name = script.name.clone();
+        let ids = script_ids(&script, plan.script_security)?;
+        let runner = ScriptRunner::start(script, ids, Arc::clone(&stop)).map_err(|error| {
+            StartError::ScriptThread {
+                script: name,
+                error,
+            }
+        })?;
+        vrrp.scripts.push(runner);
+    }
+    for mut runner in runners {
+        runner.tracks = runner
+            .plan
+            .tracks
+            .iter()
+            .filter_map(|t| {
+                let s = vrrp.scripts.get(t.script)?;
+                Some((s.status.clone(), t.weight, t.reverse))
+            })
+            .collect();
         let name = runner.plan.name.clone();
         let stop = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
@@ -106,6 +160,68 @@ pub fn start(plans: Vec<InstancePlan>) -> Result<Vrrp, StartError> {
         vrrp.threads.push((name, thread));
     }
     Ok(vrrp)
+}
+
+/// Who runs `script`: its `user` or `script_user`; else `keepalived_script` if that user
+/// exists; else, without `enable_script_security`, rsproxy's own user (`None`).
+fn script_ids(script: &ScriptPlan, security: bool) -> Result<Option<(u32, u32)>, StartError> {
+    match &script.user {
+        Some((user, group)) => super::track::lookup_user(user, group.as_deref())
+            .map(Some)
+            .map_err(|reason| StartError::ScriptUser {
+                script: script.name.clone(),
+                user: user.clone(),
+                reason,
+            }),
+        None => match super::track::lookup_user(super::track::DEFAULT_SCRIPT_USER, None) {
+            Ok(ids) => Ok(Some(ids)),
+            Err(_) if security => Err(StartError::NoScriptUser {
+                script: script.name.clone(),
+            }),
+            Err(_) => Ok(None),
+        },
+    }
+}
+
+/// keepalived's `enable_script_security` rule, run as root: the script's program and every
+/// directory above it must belong to root and be writable by no one else.
+fn script_is_secure(script: &ScriptPlan) -> Result<(), StartError> {
+    use std::os::unix::fs::MetadataExt;
+    let insecure = |reason: String| StartError::InsecureScript {
+        script: script.name.clone(),
+        reason,
+    };
+    let running_as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if !running_as_root {
+        return Ok(());
+    }
+    let Some(program) = script.argv.first() else {
+        return Err(insecure("no command".into()));
+    };
+    let path = if program.contains('/') {
+        std::path::PathBuf::from(program)
+    } else {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+            .ok_or_else(|| insecure(format!("{program} is not found on PATH")))?
+    };
+    let path = path
+        .canonicalize()
+        .map_err(|e| insecure(format!("{}: {e}", path.display())))?;
+    for p in path.ancestors() {
+        let m = std::fs::metadata(p).map_err(|e| insecure(format!("{}: {e}", p.display())))?;
+        if m.uid() != 0 || m.mode() & 0o022 != 0 {
+            return Err(insecure(format!(
+                "{} can be changed by a user other than root",
+                p.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
@@ -165,6 +281,8 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         arp,
         netlink,
         fsm,
+        tracks: Vec::new(),
+        effective: None,
     })
 }
 
@@ -195,9 +313,16 @@ impl Runner {
     fn run(mut self, stop: &AtomicBool) {
         // As keepalived: no floating address of ours is left over from an earlier run.
         self.remove_addresses();
+        self.effective = Some(self.plan.priority);
+        self.track(false);
         let actions = self.fsm.on_event(Event::Startup, Instant::now());
         self.apply(actions);
+        if self.effective.is_none() {
+            let actions = self.fsm.on_event(Event::Fault, Instant::now());
+            self.apply(actions);
+        }
         loop {
+            self.track(true);
             if stop.load(Ordering::SeqCst) {
                 let actions = self.fsm.on_event(Event::Shutdown, Instant::now());
                 self.apply(actions);
@@ -234,6 +359,55 @@ impl Runner {
                 let actions = self.fsm.on_event(Event::Timer, Instant::now());
                 self.apply(actions);
             }
+        }
+    }
+
+    /// Reads the tracked scripts; tells the state machine a new effective priority, or a
+    /// fault (`started`: it runs; before that only the priority is set).
+    fn track(&mut self, started: bool) {
+        if self.tracks.is_empty() {
+            return;
+        }
+        let tracked: Vec<Tracked> = self
+            .tracks
+            .iter()
+            .map(|(status, weight, reverse)| Tracked {
+                weight: *weight,
+                reverse: *reverse,
+                up: status.is_up(),
+            })
+            .collect();
+        let now = effective_priority(self.plan.priority, &tracked);
+        if now == self.effective {
+            return;
+        }
+        let before = self.effective;
+        self.effective = now;
+        let mut events = Vec::new();
+        match (before, now) {
+            (_, None) => {
+                tracing::info!("({}) a tracked script with weight 0 failed", self.plan.name);
+                events.push(Event::Fault);
+            }
+            (None, Some(p)) => {
+                tracing::info!(
+                    "({}) tracked scripts recovered, priority {p}",
+                    self.plan.name
+                );
+                events.push(Event::SetPriority(p));
+                events.push(Event::FaultCleared);
+            }
+            (Some(old), Some(p)) => {
+                tracing::info!("({}) effective priority {old} -> {p}", self.plan.name);
+                events.push(Event::SetPriority(p));
+            }
+        }
+        for event in events {
+            if !started && event == Event::Fault {
+                continue;
+            }
+            let actions = self.fsm.on_event(event, Instant::now());
+            self.apply(actions);
         }
     }
 

@@ -5,6 +5,7 @@
 //! - [`config`]: keepalived IR → instance plans; refuses what is not carried out yet.
 //! - [`net`]: the VRRP socket of an instance (raw IP protocol 112) and gratuitous ARP.
 //! - [`vip`]: floating addresses through rtnetlink.
+//! - [`track`]: `vrrp_script` runs and the effective priority they give.
 //! - [`instance`]: one thread per instance driving the state machine and its I/O.
 
 pub mod config;
@@ -12,6 +13,7 @@ pub mod fsm;
 pub mod instance;
 pub mod net;
 mod sys;
+pub mod track;
 pub mod vip;
 pub mod wire;
 

@@ -329,6 +329,7 @@ mod tests {
             check_unicast_src: false,
             garp_master_delay: Duration::ZERO,
             garp_master_repeat: 1,
+            tracks: vec![],
         }
     }
     const OWN: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);

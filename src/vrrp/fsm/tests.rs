@@ -360,3 +360,27 @@ fn events_before_startup_do_nothing() {
     assert!(r.ev(0, advert(HIGHER_IP, 200)).is_empty());
     assert_eq!(r.fsm.state(), State::Init);
 }
+
+#[test]
+fn a_new_effective_priority_is_advertised_at_once_by_a_master() {
+    let mut r = Run::new(cfg(Version::V2, 100));
+    r.ev(0, Event::Startup);
+    r.ev(3610, Event::Timer);
+    assert_eq!(
+        r.io(4000, Event::SetPriority(40)),
+        vec![Action::SendAdvert { priority: 40 }]
+    );
+    assert_eq!(
+        r.io(5000, Event::Timer),
+        vec![Action::SendAdvert { priority: 40 }]
+    );
+    // Now a peer at 50 is higher: the master yields.
+    assert_eq!(r.io(5100, advert(LOWER_IP, 50))[0], Action::RemoveAddresses);
+    // A backup only changes what it compares and its skew: (256-200)/256 s.
+    r.ev(5200, Event::SetPriority(200));
+    assert_eq!(r.fsm.skew_time(), Duration::from_micros(218_750));
+    // As a backup at 200 it discards the adverts at 50: the timer started when it yielded
+    // runs out, with the new skew: 5.1 s + 3 s + (256-200)/256 s.
+    assert!(r.io(6000, advert(LOWER_IP, 50)).is_empty());
+    assert_eq!(r.deadline_ms(), Some(8318));
+}
