@@ -127,11 +127,27 @@ const ELECTION_LIMIT: Duration = Duration::from_secs(10);
 
 /// Starts node 0 (priority 150) and node 1 (priority 100) together and waits until node 0
 /// alone holds the address, then checks that this lasts. The time it took.
-fn elect(lab: &mut Lab, a: Impl, b: Impl) -> (Node, Node, Duration) {
+fn elect(lab: &mut Lab, a: Impl, b: Impl, unicast: bool) -> (Node, Node, Duration) {
     let vip = lab.vip();
+    // Unicast: each node sends from its address to the other's.
+    let extra = |me: usize| {
+        if unicast {
+            format!(
+                "    unicast_src_ip {}\n    unicast_peer {{\n        {}\n    }}\n",
+                lab.node_ip(me),
+                lab.node_ip(1 - me)
+            )
+        } else {
+            String::new()
+        }
+    };
+    let (c0, c1) = (
+        instance(&vip, 150, &extra(0)),
+        instance(&vip, 100, &extra(1)),
+    );
     let t0 = Instant::now();
-    let n0 = start(lab, 0, a, &instance(&vip, 150, ""));
-    let n1 = start(lab, 1, b, &instance(&vip, 100, ""));
+    let n0 = start(lab, 0, a, &c0);
+    let n1 = start(lab, 1, b, &c1);
     let elected = wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip));
     assert!(
         elected.is_some(),
@@ -168,9 +184,17 @@ fn neighbour(lab: &Lab, ip: &str) -> Option<String> {
 }
 
 fn graceful(a: Impl, b: Impl) {
+    graceful_in(a, b, false)
+}
+
+fn unicast_graceful(a: Impl, b: Impl) {
+    graceful_in(a, b, true)
+}
+
+fn graceful_in(a: Impl, b: Impl, unicast: bool) {
     let mut lab = Lab::new(2).unwrap();
     let vip = lab.vip();
-    let (n0, n1, elect_time) = elect(&mut lab, a, b);
+    let (n0, n1, elect_time) = elect(&mut lab, a, b, unicast);
     // A client talks to the floating address: its neighbour entry names node 0.
     // (A datagram from the bridge namespace: the kernel resolves the address by ARP.)
     let _ = Command::new("ip")
@@ -215,9 +239,10 @@ fn graceful(a: Impl, b: Impl) {
         neighbour(&lab, &vip)
     );
     eprintln!(
-        "FIGURE pair={}+{} elect={:.2}s graceful_failover={:.3}s",
+        "FIGURE pair={}+{}{} elect={:.2}s graceful_failover={:.3}s",
         a.short(),
         b.short(),
+        if unicast { " unicast" } else { "" },
         elect_time.as_secs_f64(),
         failover.as_secs_f64()
     );
@@ -226,7 +251,7 @@ fn graceful(a: Impl, b: Impl) {
 fn hard(a: Impl, b: Impl) {
     let mut lab = Lab::new(2).unwrap();
     let vip = lab.vip();
-    let (n0, n1, _) = elect(&mut lab, a, b);
+    let (n0, n1, _) = elect(&mut lab, a, b, false);
     let t = Instant::now();
     let ns0 = lab.nodes[0].clone();
     // Every process of node 0, frozen first then killed: no priority-0 goodbye. (Killing
@@ -422,6 +447,10 @@ pair_tests! {
     keepalived_pair_ignores_adverts_with_another_password: auth_mismatch(Ka, Ka);
     rsproxy_ignores_keepalived_adverts_with_another_password: auth_mismatch(Ka, Rs);
     keepalived_ignores_rsproxy_adverts_with_another_password: auth_mismatch(Rs, Ka);
+    keepalived_pair_unicast_election_and_graceful_failover: unicast_graceful(Ka, Ka);
+    rsproxy_pair_unicast_election_and_graceful_failover: unicast_graceful(Rs, Rs);
+    rsproxy_master_keepalived_backup_unicast: unicast_graceful(Rs, Ka);
+    keepalived_master_rsproxy_backup_unicast: unicast_graceful(Ka, Rs);
     keepalived_pair_track_script_moves_the_address: track_script(Ka, Ka);
     rsproxy_pair_track_script_moves_the_address: track_script(Rs, Rs);
     rsproxy_master_keepalived_backup_track_script: track_script(Rs, Ka);
