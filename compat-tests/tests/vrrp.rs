@@ -419,6 +419,72 @@ fn track_script(a: Impl, b: Impl) {
     );
 }
 
+/// The notify scripts node 0 ran through an election and a SIGTERM, with node 1 run by
+/// keepalived: (its state scripts' lines, `notify`'s lines), in order.
+fn notify_events(which: Impl) -> (Vec<String>, Vec<String>) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let dir = lab.dir.clone();
+    let script = dir.join("event.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nfile=$1\nshift\necho \"$*\" >> \"$file\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (own, any) = (dir.join("own.log"), dir.join("any.log"));
+    let (s, o, a) = (script.display(), own.display(), any.display());
+    let notify = format!(
+        "    notify_master \"{s} {o} master\"\n    notify_backup \"{s} {o} backup\"\n    \
+         notify_fault \"{s} {o} fault\"\n    notify_stop \"{s} {o} stop\"\n    notify \"{s} {a}\"\n"
+    );
+    let n0 = start(&mut lab, 0, which, &instance(&vip, 150, &notify));
+    let n1 = start(&mut lab, 1, Ka, &instance(&vip, 100, ""));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{which:?}: node 0 not elected\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    signal(n0.pid, "TERM");
+    let ns0 = lab.nodes[0].clone();
+    assert!(
+        lab.wait_empty(&ns0, Duration::from_secs(5)),
+        "node 0 did not stop"
+    );
+    let read = |p: &PathBuf| -> Vec<String> {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    // The last script may still be writing.
+    let _ = wait_for(Duration::from_secs(2), || read(&any).len() >= 3);
+    std::thread::sleep(Duration::from_millis(200));
+    (read(&own), read(&any))
+}
+
+fn notify_scripts_match_keepalived() {
+    let ka = notify_events(Ka);
+    let rs = notify_events(Rs);
+    assert_eq!(
+        ka.0,
+        ["backup", "master", "stop"],
+        "keepalived's own sequence"
+    );
+    assert_eq!(
+        ka, rs,
+        "keepalived (left) and rsproxy (right) ran different notify scripts"
+    );
+}
+
+#[test]
+fn notify_scripts_run_as_keepalived_runs_them() {
+    skip_unless_able!([Ka, Rs]);
+    notify_scripts_match_keepalived();
+}
+
 macro_rules! pair_tests {
     ($($name:ident: $f:ident($a:expr, $b:expr);)*) => {
         $(

@@ -5,6 +5,7 @@
 //! style), all of them at once: a keyword is never silently ignored.
 
 use super::fsm::Version;
+use super::notify::{NotifyCommand, NotifyPlan};
 use super::track::{split_command, ScriptPlan};
 use super::wire::Auth;
 use rsproxy_parser::ir::keepalived::{
@@ -59,6 +60,7 @@ pub struct InstancePlan {
     pub garp_master_delay: Duration,
     pub garp_master_repeat: u32,
     pub tracks: Vec<TrackPlan>,
+    pub notify: NotifyPlan,
 }
 
 /// keepalived's defaults (keepalived.conf(5)).
@@ -94,13 +96,6 @@ impl Refusals {
             self.refuse(t.name.span, keyword, context);
         }
     }
-    fn refuse_notify(&mut self, n: &ka::Notify, context: &str) {
-        self.refuse_if(&n.master, "notify_master", context);
-        self.refuse_if(&n.backup, "notify_backup", context);
-        self.refuse_if(&n.fault, "notify_fault", context);
-        self.refuse_if(&n.stop, "notify_stop", context);
-        self.refuse_if(&n.any, "notify", context);
-    }
     fn refuse_garp_extras(&mut self, g: &ka::Garp, prefix: &str, context: &str) {
         if let Some(r) = &g.master_refresh {
             if r.node.micros != 0 {
@@ -122,6 +117,27 @@ impl Refusals {
             &format!("{prefix}lower_prio_repeat"),
             context,
         );
+    }
+}
+
+fn notify_plan(n: &ka::Notify, g: &ka::GlobalDefs) -> NotifyPlan {
+    let cmd = |c: &Option<Spanned<ka::Command>>| {
+        c.as_ref().map(|c| {
+            let user = c
+                .node
+                .user
+                .as_ref()
+                .or(g.script_user.as_ref().map(|u| &u.node))
+                .map(|u| (u.user.clone(), u.group.clone()));
+            NotifyCommand::new(&c.node.command, user)
+        })
+    };
+    NotifyPlan {
+        master: cmd(&n.master),
+        backup: cmd(&n.backup),
+        fault: cmd(&n.fault),
+        stop: cmd(&n.stop),
+        any: cmd(&n.any),
     }
 }
 
@@ -242,7 +258,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
         if let Some(v) = inst.virtual_routes.first() {
             r.refuse(v.span, "virtual_routes", &ctx);
         }
-        r.refuse_notify(&inst.notify, &ctx);
         if let Some(s) = &inst.smtp_alert {
             if s.node {
                 r.refuse(s.span, "smtp_alert", &ctx);
@@ -372,6 +387,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             garp_master_delay,
             garp_master_repeat,
             tracks,
+            notify: notify_plan(&inst.notify, g),
         });
     }
     if r.0.is_empty() {
@@ -450,7 +466,7 @@ mod tests {
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
         let text = "vrrp_script chk {\n script \"/bin/true\"\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_interface {\n  eth1\n }\n notify_master /bin/true\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_interface {\n  eth1\n }\n smtp_alert\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
         let found: Vec<(u32, String)> = diags
@@ -464,7 +480,7 @@ mod tests {
                 .map(|(l, _)| *l)
         };
         assert_eq!(line_of("track_interface"), Some(11));
-        assert_eq!(line_of("notify_master"), Some(13));
+        assert_eq!(line_of("smtp_alert"), Some(13));
         assert_eq!(line_of("virtual_routes"), Some(15));
         // Rendered as keepalived renders its own messages: (FILE: Line N).
         let mut all = rsproxy_parser::Diagnostics::new();

@@ -13,7 +13,7 @@
 use super::config::{InstancePlan, VrrpPlan};
 use super::fsm::{self, Action, Event, Instance};
 use super::net::{self, ArpSocket, VrrpSocket};
-use super::track::{effective_priority, ScriptPlan, ScriptRunner, ScriptStatus, Tracked};
+use super::track::{effective_priority, ScriptRunner, ScriptStatus, Tracked};
 use super::vip::{Link, Netlink, VipError};
 use super::wire::{AdvertRepr, WireError};
 use std::net::{IpAddr, Ipv4Addr};
@@ -44,15 +44,15 @@ pub enum StartError {
         script: String,
         error: std::io::Error,
     },
-    #[error("vrrp_script {script}: {reason} (enable_script_security)")]
+    #[error("{script}: {reason} (enable_script_security)")]
     InsecureScript { script: String, reason: String },
-    #[error("vrrp_script {script}: cannot run it as {user}: {reason}")]
+    #[error("{script}: cannot run it as {user}: {reason}")]
     ScriptUser {
         script: String,
         user: String,
         reason: String,
     },
-    #[error("vrrp_script {script}: enable_script_security is set but neither script_user nor user {default} exists; keepalived 2.2 drops the script and ignores its track_script here: set script_user (e.g. `script_user root`)", default = super::track::DEFAULT_SCRIPT_USER)]
+    #[error("{script}: enable_script_security is set but neither script_user nor user {default} exists; keepalived 2.2 drops the script and ignores its track_script here: set script_user (e.g. `script_user root`)", default = super::track::DEFAULT_SCRIPT_USER)]
     NoScriptUser { script: String },
 }
 
@@ -114,11 +114,18 @@ struct Runner {
 pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
     if plan.script_security {
         for script in &plan.scripts {
-            script_is_secure(script)?;
+            script_is_secure(&format!("vrrp_script {}", script.name), &script.argv)?;
         }
     }
     let mut runners = Vec::new();
-    for instance in plan.instances {
+    for mut instance in plan.instances {
+        let name = format!("notify of vrrp_instance {}", instance.name);
+        for c in instance.notify.commands_mut() {
+            if plan.script_security {
+                script_is_secure(&name, &c.argv)?;
+            }
+            c.ids = script_ids(&name, c.user.as_ref(), plan.script_security)?;
+        }
         runners.push(prepare(instance)?);
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -128,8 +135,8 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
         scripts: Vec::new(),
     };
     for script in plan.scripts {
-        let name = script.name.clone();
-        let ids = script_ids(&script, plan.script_security)?;
+        let name = format!("vrrp_script {}", script.name);
+        let ids = script_ids(&script.name, script.user.as_ref(), plan.script_security)?;
         let runner = ScriptRunner::start(script, ids, Arc::clone(&stop)).map_err(|error| {
             StartError::ScriptThread {
                 script: name,
@@ -164,19 +171,23 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
 
 /// Who runs `script`: its `user` or `script_user`; else `keepalived_script` if that user
 /// exists; else, without `enable_script_security`, rsproxy's own user (`None`).
-fn script_ids(script: &ScriptPlan, security: bool) -> Result<Option<(u32, u32)>, StartError> {
-    match &script.user {
+fn script_ids(
+    name: &str,
+    user: Option<&(String, Option<String>)>,
+    security: bool,
+) -> Result<Option<(u32, u32)>, StartError> {
+    match user {
         Some((user, group)) => super::track::lookup_user(user, group.as_deref())
             .map(Some)
             .map_err(|reason| StartError::ScriptUser {
-                script: script.name.clone(),
+                script: name.to_string(),
                 user: user.clone(),
                 reason,
             }),
         None => match super::track::lookup_user(super::track::DEFAULT_SCRIPT_USER, None) {
             Ok(ids) => Ok(Some(ids)),
             Err(_) if security => Err(StartError::NoScriptUser {
-                script: script.name.clone(),
+                script: name.to_string(),
             }),
             Err(_) => Ok(None),
         },
@@ -185,17 +196,17 @@ fn script_ids(script: &ScriptPlan, security: bool) -> Result<Option<(u32, u32)>,
 
 /// keepalived's `enable_script_security` rule, run as root: the script's program and every
 /// directory above it must belong to root and be writable by no one else.
-fn script_is_secure(script: &ScriptPlan) -> Result<(), StartError> {
+fn script_is_secure(name: &str, argv: &[String]) -> Result<(), StartError> {
     use std::os::unix::fs::MetadataExt;
     let insecure = |reason: String| StartError::InsecureScript {
-        script: script.name.clone(),
+        script: name.to_string(),
         reason,
     };
     let running_as_root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     if !running_as_root {
         return Ok(());
     }
-    let Some(program) = script.argv.first() else {
+    let Some(program) = argv.first() else {
         return Err(insecure("no command".into()));
     };
     let path = if program.contains('/') {
@@ -448,6 +459,12 @@ impl Runner {
                         "({}) Entering {to} STATE (was {from}): {reason}",
                         self.plan.name
                     );
+                    let priority = self.fsm.config().priority;
+                    super::notify::run(self.plan.notify.for_transition(
+                        &self.plan.name,
+                        to,
+                        priority,
+                    ));
                 }
                 Action::LowerPriorityMaster { src, priority } => {
                     tracing::warn!(

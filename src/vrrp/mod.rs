@@ -5,6 +5,7 @@
 //! - [`config`]: keepalived IR → instance plans; refuses what is not carried out yet.
 //! - [`net`]: the VRRP socket of an instance (raw IP protocol 112) and gratuitous ARP.
 //! - [`vip`]: floating addresses through rtnetlink.
+//! - [`notify`]: notify_* scripts on transitions.
 //! - [`track`]: `vrrp_script` runs and the effective priority they give.
 //! - [`instance`]: one thread per instance driving the state machine and its I/O.
 
@@ -12,6 +13,7 @@ pub mod config;
 pub mod fsm;
 pub mod instance;
 pub mod net;
+pub mod notify;
 mod sys;
 pub mod track;
 pub mod vip;

@@ -330,6 +330,7 @@ mod tests {
             garp_master_delay: Duration::ZERO,
             garp_master_repeat: 1,
             tracks: vec![],
+            notify: Default::default(),
         }
     }
     const OWN: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
