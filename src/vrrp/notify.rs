@@ -11,6 +11,9 @@ use super::fsm::State;
 use super::track::split_command;
 use std::process::{Command, Stdio};
 
+/// A command line to start and who runs it (uid, gid).
+pub type Invocation = (Vec<String>, Option<(u32, u32)>);
+
 /// One notify script: its words and who runs it (uid, gid; `None`: rsproxy's user).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NotifyCommand {
@@ -72,12 +75,7 @@ impl NotifyPlan {
 
     /// The command lines to run, in order, for `instance` entering `to` (`Init` = stopping)
     /// with `priority`.
-    pub fn for_transition(
-        &self,
-        instance: &str,
-        to: State,
-        priority: u8,
-    ) -> Vec<(Vec<String>, Option<(u32, u32)>)> {
+    pub fn for_transition(&self, instance: &str, to: State, priority: u8) -> Vec<Invocation> {
         let (own, word) = match to {
             State::Master => (&self.master, "MASTER"),
             State::Backup => (&self.backup, "BACKUP"),
@@ -103,7 +101,7 @@ impl NotifyPlan {
 }
 
 /// Starts each command and leaves a thread to reap it.
-pub fn run(commands: Vec<(Vec<String>, Option<(u32, u32)>)>) {
+pub fn run(commands: Vec<Invocation>) {
     let mut children = Vec::new();
     for (argv, ids) in commands {
         let Some((program, args)) = argv.split_first() else {
@@ -146,9 +144,8 @@ mod tests {
             any: Some(NotifyCommand::new("\"/etc/k/any.sh\" x", None)),
             ..NotifyPlan::default()
         };
-        let words = |v: Vec<(Vec<String>, Option<(u32, u32)>)>| {
-            v.into_iter().map(|(a, _)| a.join(" ")).collect::<Vec<_>>()
-        };
+        let words =
+            |v: Vec<Invocation>| v.into_iter().map(|(a, _)| a.join(" ")).collect::<Vec<_>>();
         assert_eq!(
             words(plan.for_transition("VI_1", State::Master, 150)),
             [
