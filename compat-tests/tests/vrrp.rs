@@ -485,6 +485,41 @@ fn notify_scripts_run_as_keepalived_runs_them() {
     notify_scripts_match_keepalived();
 }
 
+/// Node 0's interface goes down: it enters FAULT and drops the address, node 1 takes it;
+/// the interface back up, node 0 (higher priority) takes it back.
+fn link_down(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let (n0, n1, _) = elect(&mut lab, a, b, false);
+    let ns0 = lab.nodes[0].clone();
+    netns::ip(&["-n", &ns0, "link", "set", "eth0", "down"]).unwrap();
+    let t = Instant::now();
+    assert!(
+        wait_for(Duration::from_secs(8), || lab.holds(1, &vip)
+            && !lab.holds(0, &vip))
+        .is_some(),
+        "{a:?}+{b:?}: node 0's link down did not move {vip} to node 1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let away = t.elapsed();
+    netns::ip(&["-n", &ns0, "link", "set", "eth0", "up"]).unwrap();
+    let t = Instant::now();
+    assert!(
+        wait_for(Duration::from_secs(10), || lab.holds(0, &vip)
+            && !lab.holds(1, &vip))
+        .is_some(),
+        "{a:?}+{b:?}: node 0's link up did not bring {vip} back\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    eprintln!(
+        "FIGURE pair={}+{} link_down_move={:.2}s link_up_move={:.2}s",
+        a.short(),
+        b.short(),
+        away.as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
 macro_rules! pair_tests {
     ($($name:ident: $f:ident($a:expr, $b:expr);)*) => {
         $(
@@ -517,6 +552,9 @@ pair_tests! {
     rsproxy_pair_unicast_election_and_graceful_failover: unicast_graceful(Rs, Rs);
     rsproxy_master_keepalived_backup_unicast: unicast_graceful(Rs, Ka);
     keepalived_master_rsproxy_backup_unicast: unicast_graceful(Ka, Rs);
+    keepalived_pair_link_down_is_a_fault: link_down(Ka, Ka);
+    rsproxy_pair_link_down_is_a_fault: link_down(Rs, Rs);
+    rsproxy_master_keepalived_backup_link_down: link_down(Rs, Ka);
     keepalived_pair_track_script_moves_the_address: track_script(Ka, Ka);
     rsproxy_pair_track_script_moves_the_address: track_script(Rs, Rs);
     rsproxy_master_keepalived_backup_track_script: track_script(Rs, Ka);

@@ -34,6 +34,15 @@ pub struct TrackPlan {
     pub reverse: bool,
 }
 
+/// An interface whose state counts: the instance's own (weight 0: down = FAULT, unless
+/// `dont_track_primary`) and each `track_interface` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkTrackPlan {
+    pub interface: String,
+    pub weight: i32,
+    pub reverse: bool,
+}
+
 /// One `vrrp_instance`, ready to run.
 #[derive(Clone, Debug)]
 pub struct InstancePlan {
@@ -60,6 +69,7 @@ pub struct InstancePlan {
     pub garp_master_delay: Duration,
     pub garp_master_repeat: u32,
     pub tracks: Vec<TrackPlan>,
+    pub track_links: Vec<LinkTrackPlan>,
     pub notify: NotifyPlan,
 }
 
@@ -252,7 +262,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 reverse: weight.reverse,
             });
         }
-        r.refuse_tracks(&inst.track_interface, "track_interface", &ctx);
         r.refuse_tracks(&inst.track_file, "track_file", &ctx);
         r.refuse_tracks(&inst.track_process, "track_process", &ctx);
         if let Some(v) = inst.virtual_routes.first() {
@@ -387,6 +396,24 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             garp_master_delay,
             garp_master_repeat,
             tracks,
+            track_links: inst
+                .dont_track_primary
+                .is_none()
+                .then(|| LinkTrackPlan {
+                    interface: interface.node.clone(),
+                    weight: 0,
+                    reverse: false,
+                })
+                .into_iter()
+                .chain(inst.track_interface.iter().map(|t| {
+                    let w = t.weight.as_ref().map(|w| w.node);
+                    LinkTrackPlan {
+                        interface: t.name.node.clone(),
+                        weight: w.map(|w| w.value).unwrap_or(0),
+                        reverse: w.is_some_and(|w| w.reverse),
+                    }
+                }))
+                .collect(),
             notify: notify_plan(&inst.notify, g),
         });
     }
@@ -439,6 +466,15 @@ mod tests {
         assert!(i.preempt && !i.start_master);
         assert_eq!(i.auth, Auth::None);
         assert_eq!(i.mcast_group, Ipv4Addr::new(224, 0, 0, 18));
+        // Its own interface is tracked: down means FAULT.
+        assert_eq!(
+            i.track_links,
+            [LinkTrackPlan {
+                interface: "eth0".into(),
+                weight: 0,
+                reverse: false
+            }]
+        );
         assert_eq!(
             (i.garp_master_delay, i.garp_master_repeat),
             (Duration::from_secs(5), 5)
@@ -465,8 +501,8 @@ mod tests {
 
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
-        let text = "vrrp_script chk {\n script \"/bin/true\"\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_interface {\n  eth1\n }\n smtp_alert\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
+        let text = "track_file f1 {\n file /tmp/f1\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_file {\n  f1\n }\n smtp_alert\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
         let found: Vec<(u32, String)> = diags
@@ -476,10 +512,14 @@ mod tests {
         let line_of = |kw: &str| {
             found
                 .iter()
-                .find(|(_, m)| m.contains(&format!("`{kw}`")))
+                .find(|(_, m)| m.contains(&format!("VI_1: `{kw}`")))
                 .map(|(l, _)| *l)
         };
-        assert_eq!(line_of("track_interface"), Some(11));
+        assert_eq!(line_of("track_file"), Some(11));
+        // The track_file block itself too.
+        assert!(found
+            .iter()
+            .any(|(l, m)| *l == 1 && m.contains("track_file f1: `track_file`")));
         assert_eq!(line_of("smtp_alert"), Some(13));
         assert_eq!(line_of("virtual_routes"), Some(15));
         // Rendered as keepalived renders its own messages: (FILE: Line N).
@@ -489,7 +529,7 @@ mod tests {
         }
         let text = all.render(&sources, 1, false);
         assert!(
-            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_interface`"),
+            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_file`"),
             "{text}"
         );
     }

@@ -14,7 +14,7 @@ use super::config::{InstancePlan, VrrpPlan};
 use super::fsm::{self, Action, Event, Instance};
 use super::net::{self, ArpSocket, VrrpSocket};
 use super::track::{effective_priority, ScriptRunner, ScriptStatus, Tracked};
-use super::vip::{Link, Netlink, VipError};
+use super::vip::{Link, LinkWatch, Netlink, VipError};
 use super::wire::{AdvertRepr, WireError};
 use std::net::{IpAddr, Ipv4Addr};
 use std::panic::AssertUnwindSafe;
@@ -105,6 +105,10 @@ struct Runner {
     fsm: Instance,
     /// Each tracked script's published state, weight and `reverse`.
     tracks: Vec<(ScriptStatus, i32, bool)>,
+    /// Each tracked interface: index, weight, `reverse`, up.
+    links: Vec<(u32, i32, bool, bool)>,
+    /// Link state announcements, when an interface is tracked.
+    watch: Option<LinkWatch>,
     /// The effective priority last given to the state machine (`None`: FAULT).
     effective: Option<u8>,
 }
@@ -272,6 +276,21 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         instance: instance.clone(),
         error,
     };
+    let mut links = Vec::new();
+    let watch = if plan.track_links.is_empty() {
+        None
+    } else {
+        let watch = LinkWatch::open().map_err(vip_err)?;
+        let all = netlink.links().map_err(vip_err)?;
+        for t in &plan.track_links {
+            let l = all
+                .iter()
+                .find(|l| l.name == t.interface)
+                .ok_or_else(|| vip_err(VipError::NoInterface(t.interface.clone())))?;
+            links.push((l.index, t.weight, t.reverse, l.up));
+        }
+        Some(watch)
+    };
     let socket = VrrpSocket::open(&plan, &link, src).map_err(net_err)?;
     let arp = ArpSocket::open(&link).map_err(net_err)?;
     let fsm = Instance::new(fsm::Config {
@@ -293,6 +312,8 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         netlink,
         fsm,
         tracks: Vec::new(),
+        links,
+        watch,
         effective: None,
     })
 }
@@ -373,11 +394,25 @@ impl Runner {
         }
     }
 
-    /// Reads the tracked scripts; tells the state machine a new effective priority, or a
-    /// fault (`started`: it runs; before that only the priority is set).
+    /// Reads the tracked scripts and interfaces; tells the state machine a new effective
+    /// priority, or a fault (`started`: it runs; before that only the priority is set).
     fn track(&mut self, started: bool) {
-        if self.tracks.is_empty() {
+        if self.tracks.is_empty() && self.links.is_empty() {
             return;
+        }
+        if let Some(watch) = &mut self.watch {
+            for (index, up) in watch.changes() {
+                for l in self.links.iter_mut().filter(|l| l.0 == index) {
+                    if l.3 != up {
+                        tracing::info!(
+                            "({}) interface index {index} is {}",
+                            self.plan.name,
+                            if up { "up" } else { "down" }
+                        );
+                    }
+                    l.3 = up;
+                }
+            }
         }
         let tracked: Vec<Tracked> = self
             .tracks
@@ -387,6 +422,11 @@ impl Runner {
                 reverse: *reverse,
                 up: status.is_up(),
             })
+            .chain(self.links.iter().map(|(_, weight, reverse, up)| Tracked {
+                weight: *weight,
+                reverse: *reverse,
+                up: *up,
+            }))
             .collect();
         let now = effective_priority(self.plan.priority, &tracked);
         if now == self.effective {
@@ -397,7 +437,10 @@ impl Runner {
         let mut events = Vec::new();
         match (before, now) {
             (_, None) => {
-                tracing::info!("({}) a tracked script with weight 0 failed", self.plan.name);
+                tracing::info!(
+                    "({}) a tracked script or interface with weight 0 is down",
+                    self.plan.name
+                );
                 events.push(Event::Fault);
             }
             (None, Some(p)) => {

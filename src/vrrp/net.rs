@@ -330,6 +330,7 @@ mod tests {
             garp_master_delay: Duration::ZERO,
             garp_master_repeat: 1,
             tracks: vec![],
+            track_links: vec![],
             notify: Default::default(),
         }
     }

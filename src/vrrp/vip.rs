@@ -11,7 +11,7 @@ use netlink_packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
-use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use rsproxy_parser::ir::keepalived::{AddrScope, VirtualIp};
@@ -45,6 +45,94 @@ pub struct Link {
     pub name: String,
     pub index: u32,
     pub mac: Option<[u8; 6]>,
+    /// Administratively up and running (IFF_UP and IFF_RUNNING), as keepalived judges it.
+    pub up: bool,
+}
+
+fn link_of(link: LinkMessage) -> Option<Link> {
+    let up = link
+        .header
+        .flags
+        .contains(LinkFlags::Up | LinkFlags::Running);
+    let mut name = None;
+    let mut mac = None;
+    for attr in link.attributes {
+        match attr {
+            LinkAttribute::IfName(n) => name = Some(n),
+            LinkAttribute::Address(a) => mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
+            _ => {}
+        }
+    }
+    Some(Link {
+        name: name?,
+        index: link.header.index,
+        mac,
+        up,
+    })
+}
+
+/// Link state changes as the kernel announces them (rtnetlink group RTNLGRP_LINK), read
+/// without blocking.
+pub struct LinkWatch {
+    socket: Socket,
+    buf: Vec<u8>,
+}
+
+const RTNLGRP_LINK: u32 = 1;
+
+impl LinkWatch {
+    pub fn open() -> Result<LinkWatch, VipError> {
+        let mut socket = Socket::new(NETLINK_ROUTE).map_err(VipError::Socket)?;
+        socket.bind_auto().map_err(VipError::Socket)?;
+        socket
+            .add_membership(RTNLGRP_LINK)
+            .map_err(VipError::Socket)?;
+        socket.set_non_blocking(true).map_err(VipError::Socket)?;
+        Ok(LinkWatch {
+            socket,
+            buf: vec![0u8; 64 * 1024],
+        })
+    }
+
+    /// Every (index, up) announced since the last call; a removed link is down.
+    pub fn changes(&mut self) -> Vec<(u32, bool)> {
+        let mut out = Vec::new();
+        while let Ok(n) = self.socket.recv(&mut &mut self.buf[..], 0) {
+            for msg in split_messages(self.buf.get(..n).unwrap_or(&[])) {
+                match msg.payload {
+                    NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
+                        if let Some(link) = link_of(l) {
+                            out.push((link.index, link.up));
+                        }
+                    }
+                    NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
+                        out.push((l.header.index, false));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The netlink messages in one datagram (those that do not parse are skipped).
+fn split_messages(mut bytes: &[u8]) -> Vec<NetlinkMessage<RouteNetlinkMessage>> {
+    let mut out = Vec::new();
+    while let Some(len) = bytes
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(|b| u32::from_ne_bytes(b) as usize)
+    {
+        let Some(one) = bytes.get(..len).filter(|_| len >= 16) else {
+            break;
+        };
+        if let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(one) {
+            out.push(m);
+        }
+        bytes = bytes.get((len + 3) & !3..).unwrap_or(&[]);
+    }
+    out
 }
 
 /// A NETLINK_ROUTE socket that sends one request at a time.
@@ -133,29 +221,13 @@ impl Netlink {
                 NLM_F_REQUEST | NLM_F_DUMP,
             )?
             .map_err(|e| VipError::Protocol(format!("link dump failed: errno {e}")))?;
-        let mut links = Vec::new();
-        for m in answers {
-            let RouteNetlinkMessage::NewLink(link) = m else {
-                continue;
-            };
-            let mut name = None;
-            let mut mac = None;
-            for attr in link.attributes {
-                match attr {
-                    LinkAttribute::IfName(n) => name = Some(n),
-                    LinkAttribute::Address(a) => mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
-                    _ => {}
-                }
-            }
-            if let Some(name) = name {
-                links.push(Link {
-                    name,
-                    index: link.header.index,
-                    mac,
-                });
-            }
-        }
-        Ok(links)
+        Ok(answers
+            .into_iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(link) => link_of(link),
+                _ => None,
+            })
+            .collect())
     }
 
     pub fn link(&mut self, name: &str) -> Result<Link, VipError> {
