@@ -520,6 +520,50 @@ fn link_down(a: Impl, b: Impl) {
     );
 }
 
+/// The floating address removed by hand from the master (node 0) comes back at once (and
+/// node 1 does not take it).
+fn vip_removed_by_hand(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let (n0, n1, _) = elect(&mut lab, a, b, false);
+    let ns0 = lab.nodes[0].clone();
+    netns::ip(&[
+        "-n",
+        &ns0,
+        "addr",
+        "del",
+        &format!("{vip}/24"),
+        "dev",
+        "eth0",
+    ])
+    .unwrap();
+    let t = Instant::now();
+    assert!(
+        wait_for(Duration::from_secs(3), || lab.holds(0, &vip)).is_some(),
+        "{a:?}+{b:?}: {vip} removed from node 0 was not restored within 3 s\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let back = t.elapsed();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        lab.holds(0, &vip) && !lab.holds(1, &vip),
+        "{a:?}+{b:?}: after the restore, node 0 holds {}, node 1 holds {}",
+        lab.holds(0, &vip),
+        lab.holds(1, &vip)
+    );
+    eprintln!(
+        "FIGURE pair={}+{} vip_restored_after={:.3}s",
+        a.short(),
+        b.short(),
+        back.as_secs_f64()
+    );
+}
+
+#[test]
+fn a_floating_address_removed_by_hand_comes_back() {
+    for_pairs(vip_removed_by_hand, &[(Ka, Ka), (Rs, Ka)]);
+}
+
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every
 /// pair that failed.
 fn for_pairs(scenario: fn(Impl, Impl), pairs: &[(Impl, Impl)]) {

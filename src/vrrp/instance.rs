@@ -11,10 +11,10 @@
 //! remove its addresses, then joins the threads.
 
 use super::config::{InstancePlan, VrrpPlan};
-use super::fsm::{self, Action, Event, Instance};
+use super::fsm::{self, Action, Event, Instance, State};
 use super::net::{self, ArpSocket, VrrpSocket};
 use super::track::{effective_priority, ScriptRunner, ScriptStatus, Tracked};
-use super::vip::{Link, LinkWatch, Netlink, VipError};
+use super::vip::{KernelEvent, Link, LinkWatch, Netlink, VipError};
 use super::wire::{AdvertRepr, WireError};
 use std::net::{IpAddr, Ipv4Addr};
 use std::panic::AssertUnwindSafe;
@@ -107,8 +107,8 @@ struct Runner {
     tracks: Vec<(ScriptStatus, i32, bool)>,
     /// Each tracked interface: index, weight, `reverse`, up.
     links: Vec<(u32, i32, bool, bool)>,
-    /// Link state announcements, when an interface is tracked.
-    watch: Option<LinkWatch>,
+    /// Link state and address removal announcements.
+    watch: LinkWatch,
     /// The effective priority last given to the state machine (`None`: FAULT).
     effective: Option<u8>,
 }
@@ -277,10 +277,8 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         error,
     };
     let mut links = Vec::new();
-    let watch = if plan.track_links.is_empty() {
-        None
-    } else {
-        let watch = LinkWatch::open().map_err(vip_err)?;
+    let watch = LinkWatch::open().map_err(vip_err)?;
+    if !plan.track_links.is_empty() {
         let all = netlink.links().map_err(vip_err)?;
         for t in &plan.track_links {
             let l = all
@@ -289,8 +287,7 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
                 .ok_or_else(|| vip_err(VipError::NoInterface(t.interface.clone())))?;
             links.push((l.index, t.weight, t.reverse, l.up));
         }
-        Some(watch)
-    };
+    }
     let socket = VrrpSocket::open(&plan, &link, src).map_err(net_err)?;
     let arp = ArpSocket::open(&link).map_err(net_err)?;
     let fsm = Instance::new(fsm::Config {
@@ -397,22 +394,32 @@ impl Runner {
     /// Reads the tracked scripts and interfaces; tells the state machine a new effective
     /// priority, or a fault (`started`: it runs; before that only the priority is set).
     fn track(&mut self, started: bool) {
+        let mut removed = Vec::new();
+        for event in self.watch.changes() {
+            match event {
+                KernelEvent::Link(index, up) => {
+                    for l in self.links.iter_mut().filter(|l| l.0 == index) {
+                        if l.3 != up {
+                            tracing::info!(
+                                "({}) interface index {index} is {}",
+                                self.plan.name,
+                                if up { "up" } else { "down" }
+                            );
+                        }
+                        l.3 = up;
+                    }
+                }
+                KernelEvent::AddressRemoved(index, ip) if index == self.link.index => {
+                    removed.push(ip)
+                }
+                KernelEvent::AddressRemoved(..) => {}
+            }
+        }
+        if !removed.is_empty() && self.fsm.state() == State::Master {
+            self.restore(&removed);
+        }
         if self.tracks.is_empty() && self.links.is_empty() {
             return;
-        }
-        if let Some(watch) = &mut self.watch {
-            for (index, up) in watch.changes() {
-                for l in self.links.iter_mut().filter(|l| l.0 == index) {
-                    if l.3 != up {
-                        tracing::info!(
-                            "({}) interface index {index} is {}",
-                            self.plan.name,
-                            if up { "up" } else { "down" }
-                        );
-                    }
-                    l.3 = up;
-                }
-            }
         }
         let tracked: Vec<Tracked> = self
             .tracks
@@ -516,6 +523,36 @@ impl Runner {
                         self.plan.priority
                     );
                 }
+            }
+        }
+    }
+
+    /// While MASTER, a floating address removed by someone else (a network manager, a
+    /// person) is added again at once and announced again.
+    fn restore(&mut self, removed: &[IpAddr]) {
+        let gone: Vec<_> = self
+            .plan
+            .vips
+            .iter()
+            .chain(&self.plan.excluded)
+            .filter(|v| removed.contains(&v.addr.addr))
+            .cloned()
+            .collect();
+        for vip in &gone {
+            tracing::warn!(
+                "({}) {} was removed from {} by another tool while MASTER: adding it again",
+                self.plan.name,
+                vip.addr.addr,
+                self.link.name
+            );
+            if let Err(e) = self.netlink.add(vip, &self.link) {
+                tracing::error!("({}) {e}", self.plan.name);
+            }
+        }
+        if !gone.is_empty() {
+            let addrs: Vec<IpAddr> = gone.iter().map(|v| v.addr.addr).collect();
+            if let Err(e) = self.arp.announce(&addrs, self.plan.garp_master_repeat) {
+                tracing::error!("({}) {e}", self.plan.name);
             }
         }
     }

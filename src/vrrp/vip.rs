@@ -71,14 +71,24 @@ fn link_of(link: LinkMessage) -> Option<Link> {
     })
 }
 
-/// Link state changes as the kernel announces them (rtnetlink group RTNLGRP_LINK), read
-/// without blocking.
+/// What the kernel announced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KernelEvent {
+    /// A link's state (index, up); a removed link is down.
+    Link(u32, bool),
+    /// An address was removed from a link (index, address).
+    AddressRemoved(u32, IpAddr),
+}
+
+/// Link state changes and address removals as the kernel announces them (rtnetlink groups
+/// RTNLGRP_LINK and RTNLGRP_IPV4_IFADDR), read without blocking.
 pub struct LinkWatch {
     socket: Socket,
     buf: Vec<u8>,
 }
 
 const RTNLGRP_LINK: u32 = 1;
+const RTNLGRP_IPV4_IFADDR: u32 = 5;
 
 impl LinkWatch {
     pub fn open() -> Result<LinkWatch, VipError> {
@@ -87,6 +97,9 @@ impl LinkWatch {
         socket
             .add_membership(RTNLGRP_LINK)
             .map_err(VipError::Socket)?;
+        socket
+            .add_membership(RTNLGRP_IPV4_IFADDR)
+            .map_err(VipError::Socket)?;
         socket.set_non_blocking(true).map_err(VipError::Socket)?;
         Ok(LinkWatch {
             socket,
@@ -94,19 +107,28 @@ impl LinkWatch {
         })
     }
 
-    /// Every (index, up) announced since the last call; a removed link is down.
-    pub fn changes(&mut self) -> Vec<(u32, bool)> {
+    /// Everything announced since the last call.
+    pub fn changes(&mut self) -> Vec<KernelEvent> {
         let mut out = Vec::new();
         while let Ok(n) = self.socket.recv(&mut &mut self.buf[..], 0) {
             for msg in split_messages(self.buf.get(..n).unwrap_or(&[])) {
                 match msg.payload {
                     NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => {
                         if let Some(link) = link_of(l) {
-                            out.push((link.index, link.up));
+                            out.push(KernelEvent::Link(link.index, link.up));
                         }
                     }
                     NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) => {
-                        out.push((l.header.index, false));
+                        out.push(KernelEvent::Link(l.header.index, false));
+                    }
+                    NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelAddress(a)) => {
+                        let local = a.attributes.iter().find_map(|at| match at {
+                            AddressAttribute::Local(ip) => Some(*ip),
+                            _ => None,
+                        });
+                        if let Some(ip) = local {
+                            out.push(KernelEvent::AddressRemoved(a.header.index, ip));
+                        }
                     }
                     _ => {}
                 }
