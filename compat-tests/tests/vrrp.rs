@@ -564,6 +564,123 @@ fn a_floating_address_removed_by_hand_comes_back() {
     for_pairs(vip_removed_by_hand, &[(Ka, Ka), (Rs, Ka)]);
 }
 
+/// One HAProxy config per node: a listener on the floating address answering its name.
+fn web_config(vip: &str, node: usize) -> String {
+    format!(
+        "global\n    maxconn 100\ndefaults\n    mode http\n    timeout connect 2s\n    \
+         timeout client 5s\n    timeout server 5s\nlisten www\n    bind {vip}:8080\n    \
+         http-request return status 200 content-type text/plain string \"node{node}\"\n"
+    )
+}
+
+/// The load balancers serve HTTP on the floating address: rsproxy as one process
+/// (`-c haproxy.cfg -k keepalived.conf`), or keepalived + haproxy. A client in the bridge
+/// namespace sends a request every ~20 ms while node 0 is stopped gracefully (SIGTERM to
+/// rsproxy; to keepalived alone, haproxy keeps running as in a keepalived restart). Both
+/// nodes must have answered, node 1 last; the requests lost are printed.
+fn serve_through_failover(which: Impl, _same: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let mut nodes = Vec::new();
+    for (i, priority) in [(0usize, 150u8), (1, 100)] {
+        let k = lab
+            .write(&format!("k{i}.conf"), &instance(&vip, priority, ""))
+            .unwrap();
+        let h = lab
+            .write(&format!("h{i}.cfg"), &web_config(&vip, i))
+            .unwrap();
+        let (k, h) = (
+            k.to_string_lossy().to_string(),
+            h.to_string_lossy().to_string(),
+        );
+        let ns = lab.nodes[i].clone();
+        let log = format!("n{i}-{}.log", which.short());
+        let pid = match which {
+            Rs => lab
+                .spawn(
+                    &ns,
+                    &Proxy::rsproxy_bin(),
+                    &["-db", "-c", &h, "-k", &k],
+                    &log,
+                )
+                .unwrap(),
+            Ka => {
+                // haproxy binds the floating address before holding it, as rsproxy does
+                // with IP_FREEBIND (this sysctl is the namespace's own).
+                netns::ip(&[
+                    "netns",
+                    "exec",
+                    &ns,
+                    "sysctl",
+                    "-qw",
+                    "net.ipv4.ip_nonlocal_bind=1",
+                ])
+                .unwrap();
+                lab.spawn(
+                    &ns,
+                    &PathBuf::from("haproxy"),
+                    &["-db", "-f", &h],
+                    &format!("h{i}.log"),
+                )
+                .unwrap();
+                let d = lab.dir.clone();
+                let f = |x: &str| d.join(format!("n{i}.{x}")).to_string_lossy().to_string();
+                let (p, r, c) = (f("pid"), f("vrrp.pid"), f("check.pid"));
+                lab.spawn(
+                    &ns,
+                    &PathBuf::from("keepalived"),
+                    &["-n", "-l", "-P", "-f", &k, "-p", &p, "-r", &r, "-c", &c],
+                    &log,
+                )
+                .unwrap()
+            }
+        };
+        nodes.push(Node { which, pid, log });
+    }
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{which:?}: node 0 not elected\n{}",
+        logs(&lab, &[&nodes[0], &nodes[1]])
+    );
+    let client = format!(
+        "for i in $(seq 1 70); do \
+           r=$(timeout 0.5 bash -c 'exec 3<>/dev/tcp/{vip}/8080 && printf \"GET / HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3' 2>/dev/null | tail -c 5); \
+           echo \"${{r:-FAIL}}\"; sleep 0.02; done"
+    );
+    let bridge = lab.bridge.clone();
+    let mut child = lab
+        .spawn_piped(&bridge, &PathBuf::from("bash"), &["-c", &client])
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    signal(nodes[0].pid, "TERM");
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let answers: Vec<String> = out.lines().map_while(Result::ok).collect();
+    let _ = child.wait();
+    let lost = answers.iter().filter(|a| *a == "FAIL").count();
+    assert!(
+        answers.iter().any(|a| a == "node0") && answers.last().map(String::as_str) == Some("node1"),
+        "{which:?}: answers {answers:?}\n{}",
+        logs(&lab, &[&nodes[0], &nodes[1]])
+    );
+    eprintln!(
+        "FIGURE one-process={} graceful requests={} lost={lost}",
+        match which {
+            Rs => "rsproxy",
+            Ka => "keepalived+haproxy",
+        },
+        answers.len()
+    );
+}
+
+#[test]
+fn http_on_the_floating_address_through_a_graceful_failover() {
+    if Command::new("haproxy").arg("-v").output().is_err() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    for_pairs(serve_through_failover, &[(Rs, Rs), (Ka, Ka)]);
+}
+
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every
 /// pair that failed.
 fn for_pairs(scenario: fn(Impl, Impl), pairs: &[(Impl, Impl)]) {

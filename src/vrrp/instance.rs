@@ -59,6 +59,10 @@ pub enum StartError {
 /// The longest the loop waits before it looks at the stop flag again.
 const MAX_WAIT: Duration = Duration::from_millis(20);
 
+/// How much longer than one advertisement interval a stopping master waits for its
+/// successor's first advertisement.
+const HANDOVER_MARGIN: Duration = Duration::from_millis(250);
+
 /// The running VRRP instances.
 pub struct Vrrp {
     stop: Arc<AtomicBool>,
@@ -353,8 +357,7 @@ impl Runner {
         loop {
             self.track(true);
             if stop.load(Ordering::SeqCst) {
-                let actions = self.fsm.on_event(Event::Shutdown, Instant::now());
-                self.apply(actions);
+                self.shutdown();
                 tracing::info!("({}) stopped", self.plan.name);
                 return;
             }
@@ -387,6 +390,50 @@ impl Runner {
             {
                 let actions = self.fsm.on_event(Event::Timer, Instant::now());
                 self.apply(actions);
+            }
+        }
+    }
+
+    /// Stops the instance. A master advertises priority 0 at once but keeps its addresses
+    /// (and the proxy beside it keeps serving) until a new master advertises — a backup
+    /// takes over after its Skew_Time, at most one advertisement interval — or that interval
+    /// and a margin have passed: clients are handed over without a gap in which no one holds
+    /// the address. (RFC 5798 §6.4.3 removes them at once; keepalived does, and its clients
+    /// see that gap.)
+    fn shutdown(&mut self) {
+        let was_master = self.fsm.state() == State::Master;
+        let actions = self.fsm.on_event(Event::Shutdown, Instant::now());
+        for action in actions {
+            if was_master && action == Action::RemoveAddresses {
+                self.await_new_master();
+            }
+            self.apply(vec![action]);
+        }
+    }
+
+    /// Waits (bounded) for an advertisement from another router with a priority above 0.
+    fn await_new_master(&mut self) {
+        let end = Instant::now()
+            + Duration::from_millis(u64::from(self.plan.advert_int_cs) * 10)
+            + HANDOVER_MARGIN;
+        loop {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                tracing::info!("({}) no new master heard; leaving anyway", self.plan.name);
+                return;
+            }
+            if let Ok(Some(packet)) = self.socket.recv(left.min(MAX_WAIT)) {
+                if let Ok(Event::Advert { src, priority, .. }) =
+                    net::receive(&self.plan, self.src, packet)
+                {
+                    if priority > 0 {
+                        tracing::info!(
+                            "({}) {src} now advertises as master: handing the addresses over",
+                            self.plan.name
+                        );
+                        return;
+                    }
+                }
             }
         }
     }
