@@ -579,6 +579,16 @@ fn web_config(vip: &str, node: usize) -> String {
 /// rsproxy; to keepalived alone, haproxy keeps running as in a keepalived restart). Both
 /// nodes must have answered, node 1 last; the requests lost are printed.
 fn serve_through_failover(which: Impl, _same: Impl) {
+    serve_through(which, false)
+}
+
+/// The same, node 0 killed (every process frozen then SIGKILLed): the requests lost until
+/// Master_Down_Interval has passed are printed.
+fn serve_through_hard_failover(which: Impl, _same: Impl) {
+    serve_through(which, true)
+}
+
+fn serve_through(which: Impl, hard: bool) {
     let mut lab = Lab::new(2).unwrap();
     let vip = lab.vip();
     let mut nodes = Vec::new();
@@ -643,16 +653,23 @@ fn serve_through_failover(which: Impl, _same: Impl) {
         logs(&lab, &[&nodes[0], &nodes[1]])
     );
     let client = format!(
-        "for i in $(seq 1 70); do \
+        "for i in $(seq 1 {}); do \
            r=$(timeout 0.5 bash -c 'exec 3<>/dev/tcp/{vip}/8080 && printf \"GET / HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3' 2>/dev/null | tail -c 5); \
-           echo \"${{r:-FAIL}}\"; sleep 0.02; done"
+           echo \"${{r:-FAIL}}\"; sleep 0.02; done",
+        if hard { 140 } else { 70 }
     );
     let bridge = lab.bridge.clone();
     let mut child = lab
         .spawn_piped(&bridge, &PathBuf::from("bash"), &["-c", &client])
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    signal(nodes[0].pid, "TERM");
+    if hard {
+        let ns0 = lab.nodes[0].clone();
+        lab.signal_all(&ns0, "STOP");
+        lab.signal_all(&ns0, "KILL");
+    } else {
+        signal(nodes[0].pid, "TERM");
+    }
     let out = BufReader::new(child.stdout.take().unwrap());
     let answers: Vec<String> = out.lines().map_while(Result::ok).collect();
     let _ = child.wait();
@@ -663,11 +680,12 @@ fn serve_through_failover(which: Impl, _same: Impl) {
         logs(&lab, &[&nodes[0], &nodes[1]])
     );
     eprintln!(
-        "FIGURE one-process={} graceful requests={} lost={lost}",
+        "FIGURE one-process={} {} requests={} lost={lost}",
         match which {
             Rs => "rsproxy",
             Ka => "keepalived+haproxy",
         },
+        if hard { "hard" } else { "graceful" },
         answers.len()
     );
 }
@@ -679,6 +697,15 @@ fn http_on_the_floating_address_through_a_graceful_failover() {
         return;
     }
     for_pairs(serve_through_failover, &[(Rs, Rs), (Ka, Ka)]);
+}
+
+#[test]
+fn http_on_the_floating_address_through_a_hard_failover() {
+    if Command::new("haproxy").arg("-v").output().is_err() {
+        eprintln!("SKIPPED: haproxy is not installed");
+        return;
+    }
+    for_pairs(serve_through_hard_failover, &[(Rs, Rs), (Ka, Ka)]);
 }
 
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every

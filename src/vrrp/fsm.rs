@@ -396,12 +396,15 @@ impl Instance {
         }
     }
 
+    /// RFC 5798 §6.4.1/§6.4.2 advertise then announce; the addresses go first here (as in
+    /// keepalived), so that when the old master hears our advert and lets go, the addresses
+    /// are already ours and announced: no moment in which no one answers for them.
     fn become_master(&mut self, now: Instant, reason: Reason, out: &mut Vec<Action>) {
+        out.push(Action::AddAddresses);
+        out.push(Action::Announce);
         out.push(Action::SendAdvert {
             priority: self.cfg.priority,
         });
-        out.push(Action::AddAddresses);
-        out.push(Action::Announce);
         self.master_down_timer = None;
         self.master_down_since = None;
         self.master_stopped = false;

@@ -63,6 +63,9 @@ const MAX_WAIT: Duration = Duration::from_millis(20);
 /// successor's first advertisement.
 const HANDOVER_MARGIN: Duration = Duration::from_millis(250);
 
+/// How long a stopping master keeps its addresses after its successor advertised.
+const HANDOVER_LINGER: Duration = Duration::from_millis(50);
+
 /// The running VRRP instances.
 pub struct Vrrp {
     stop: Arc<AtomicBool>,
@@ -431,6 +434,9 @@ impl Runner {
                             "({}) {src} now advertises as master: handing the addresses over",
                             self.plan.name
                         );
+                        // It holds and has announced the addresses already; requests that
+                        // reached us just before finish here.
+                        std::thread::sleep(HANDOVER_LINGER);
                         return;
                     }
                 }

@@ -68,9 +68,9 @@ fn advert(src: IpAddr, priority: u8) -> Event {
 }
 
 const BECOME_MASTER: [Action; 3] = [
-    Action::SendAdvert { priority: 100 },
     Action::AddAddresses,
     Action::Announce,
+    Action::SendAdvert { priority: 100 },
 ];
 
 #[test]
@@ -140,7 +140,7 @@ fn state_master_is_immediate_only_for_the_address_owner() {
     c.priority = 255;
     let mut r = Run::new(c.clone());
     let acts = r.io(0, Event::Startup);
-    assert_eq!(acts[0], Action::SendAdvert { priority: 255 });
+    assert_eq!(acts[2], Action::SendAdvert { priority: 255 });
     assert_eq!(r.fsm.state(), State::Master);
 
     // The owner with `state BACKUP` waits like any backup.
