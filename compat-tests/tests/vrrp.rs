@@ -708,6 +708,41 @@ fn http_on_the_floating_address_through_a_hard_failover() {
     for_pairs(serve_through_hard_failover, &[(Rs, Rs), (Ka, Ka)]);
 }
 
+/// The seed's own files (examples/seed-000-webfarm), verbatim: LB1 (priority 101) on node 0,
+/// LB2 (100) on node 1, both tracking `killall -0 haproxy` (weight 2, the same result on
+/// both nodes). LB1 holds 192.0.2.100; stopped, LB2 takes it.
+fn seed_000(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = "192.0.2.100";
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seed-000-webfarm");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let (c0, c1) = (read("keepalived-lb1.conf"), read("keepalived-lb2.conf"));
+    let n0 = start(&mut lab, 0, a, &c0);
+    let n1 = start(&mut lab, 1, b, &c1);
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, vip) && !lab.holds(1, vip)).is_some(),
+        "{a:?}+{b:?}: LB1 does not hold {vip} alone\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    signal(n0.pid, "TERM");
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holds(1, vip)
+            && !lab.holds(0, vip))
+        .is_some(),
+        "{a:?}+{b:?}: LB2 did not take {vip} over\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+}
+
+#[test]
+fn seed_000_files_elect_and_fail_over() {
+    if Command::new("killall").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: killall (psmisc) is not installed");
+        return;
+    }
+    for_pairs(seed_000, &FOUR);
+}
+
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every
 /// pair that failed.
 fn for_pairs(scenario: fn(Impl, Impl), pairs: &[(Impl, Impl)]) {
