@@ -93,6 +93,7 @@ impl Lab {
     fn build(&mut self) -> Result<(), String> {
         let br = self.bridge.clone();
         ip(&["netns", "add", &br])?;
+        no_dad(&br)?;
         ip(&["-n", &br, "link", "add", "br0", "type", "bridge"])?;
         ip(&["-n", &br, "link", "set", "br0", "up"])?;
         ip(&["-n", &br, "link", "set", "lo", "up"])?;
@@ -101,6 +102,7 @@ impl Lab {
         for (i, node) in self.nodes.clone().iter().enumerate() {
             let port = format!("p{}", i + 1);
             ip(&["netns", "add", node])?;
+            no_dad(node)?;
             ip(&[
                 "link", "add", "eth0", "netns", node, "type", "veth", "peer", "name", &port,
                 "netns", &br,
@@ -204,14 +206,14 @@ impl Lab {
         }
     }
 
-    /// The IPv4 addresses on `eth0` of `ns`.
+    /// The IPv4 and IPv6 addresses on `eth0` of `ns`.
     pub fn addrs(&self, ns: &str) -> Vec<String> {
-        ip(&["-n", ns, "-4", "-o", "addr", "show", "dev", "eth0"])
+        ip(&["-n", ns, "-o", "addr", "show", "dev", "eth0"])
             .unwrap_or_default()
             .lines()
             .filter_map(|l| {
                 let mut words = l.split_whitespace();
-                words.find(|w| *w == "inet")?;
+                words.find(|w| *w == "inet" || *w == "inet6")?;
                 words
                     .next()
                     .map(|a| a.split('/').next().unwrap_or(a).to_string())
@@ -247,6 +249,18 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Durat
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// IPv6 addresses of the namespace usable at once (no duplicate address detection), so a
+/// test need not wait for link-local addresses. A sysctl of that namespace only.
+fn no_dad(ns: &str) -> Result<(), String> {
+    for key in [
+        "net.ipv6.conf.all.accept_dad=0",
+        "net.ipv6.conf.default.accept_dad=0",
+    ] {
+        ip(&["netns", "exec", ns, "sysctl", "-qw", key])?;
+    }
+    Ok(())
 }
 
 fn pids(ns: &str) -> Vec<u32> {

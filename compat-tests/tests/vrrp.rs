@@ -743,6 +743,87 @@ fn seed_000_files_elect_and_fail_over() {
     for_pairs(seed_000, &FOUR);
 }
 
+/// IPv6 (VRRPv3 over IPv6, ff02::12, advertised from the link-local address): node 0
+/// (priority 150) holds the floating address alone; stopped, node 1 takes it and its
+/// unsolicited neighbour advertisement updates a client's neighbour entry.
+fn ipv6_graceful(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let prefix = format!(
+        "fd00:{:x}:{:x}",
+        std::process::id() % 0xffff,
+        lab.net.len() * 7919 % 0xffff
+    );
+    let vip = format!("{prefix}::100");
+    let conf = |priority: u8| {
+        format!(
+            "vrrp_instance VI_6 {{\n    interface eth0\n    state BACKUP\n    virtual_router_id 61\n    \
+             priority {priority}\n    advert_int 1\n    virtual_ipaddress {{\n        {vip}/64\n    }}\n}}\n"
+        )
+    };
+    // A client in the bridge namespace, on the floating address' network.
+    netns::ip(&[
+        "-n",
+        &lab.bridge,
+        "addr",
+        "add",
+        &format!("{prefix}::254/64"),
+        "dev",
+        "br0",
+    ])
+    .unwrap();
+    let t0 = Instant::now();
+    let n0 = start(&mut lab, 0, a, &conf(150));
+    let n1 = start(&mut lab, 1, b, &conf(100));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{a:?}+{b:?}: node 0 does not hold {vip} alone\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let elect = t0.elapsed();
+    let _ = Command::new("ip")
+        .args(["netns", "exec", &lab.bridge, "bash", "-c"])
+        .arg(format!("echo hello > /dev/udp/{vip}/9"))
+        .output();
+    let mac0 = mac(&lab, 0);
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip).as_deref()
+            == Some(&mac0))
+        .is_some(),
+        "client's entry for {vip} before failover: {:?}, not node 0's {mac0}",
+        neighbour(&lab, &vip)
+    );
+    let t = Instant::now();
+    signal(n0.pid, "TERM");
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holds(1, &vip)
+            && !lab.holds(0, &vip))
+        .is_some(),
+        "{a:?}+{b:?}: node 1 did not take {vip} over\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let failover = t.elapsed();
+    let mac1 = mac(&lab, 1);
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip).as_deref()
+            == Some(&mac1))
+        .is_some(),
+        "{a:?}+{b:?}: the client's entry for {vip} is {:?}, not node 1's {mac1}",
+        neighbour(&lab, &vip)
+    );
+    eprintln!(
+        "FIGURE pair={}+{} ipv6 elect={:.2}s graceful_failover={:.3}s",
+        a.short(),
+        b.short(),
+        elect.as_secs_f64(),
+        failover.as_secs_f64()
+    );
+}
+
+#[test]
+fn ipv6_election_and_graceful_failover() {
+    for_pairs(ipv6_graceful, &FOUR);
+}
+
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every
 /// pair that failed.
 fn for_pairs(scenario: fn(Impl, Impl), pairs: &[(Impl, Impl)]) {

@@ -12,7 +12,7 @@ use rsproxy_parser::ir::keepalived::{
     self as ka, AcceptMode, AuthType, UnicastPeer, VirtualIp, VrrpState, VrrpVersion,
 };
 use rsproxy_parser::{Diagnostic, Dialect, Span, Spanned};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 /// Everything keepalived.conf asks the VRRP runtime to do.
@@ -61,6 +61,8 @@ pub struct InstancePlan {
     /// Added on MASTER, not advertised.
     pub excluded: Vec<VirtualIp>,
     pub mcast_group: Ipv4Addr,
+    /// `vrrp_mcast_group6` (IPv6 instances).
+    pub mcast_group6: Ipv6Addr,
     /// `unicast_src_ip` or `mcast_src_ip`: the source of our advertisements.
     pub src_ip: Option<IpAddr>,
     pub unicast_peers: Vec<UnicastPeer>,
@@ -201,13 +203,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
     let mut plans = Vec::new();
     for inst in &cfg.instances {
         let ctx = format!("vrrp_instance {}", inst.name.node);
-        if inst.is_ipv6() {
-            let span = inst
-                .native_ipv6
-                .or_else(|| inst.virtual_ipaddress.first().map(|v| v.span))
-                .unwrap_or(inst.name.span);
-            r.refuse(span, "IPv6 instance (virtual_ipaddress of IPv6)", &ctx);
-        }
         let mut tracks = Vec::new();
         for t in &inst.track_script {
             let Some(script) = cfg.script(&t.name.node) else {
@@ -286,8 +281,16 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             if vip.dev.is_some() {
                 r.refuse(vip.span, "virtual_ipaddress ... dev", &ctx);
             }
-            if vip.addr.addr.is_ipv6() && !inst.is_ipv6() {
-                r.refuse(vip.span, "IPv6 virtual_ipaddress", &ctx);
+        }
+        for vip in &inst.virtual_ipaddress {
+            // Advertised addresses are of the instance's family (excluded ones may be of
+            // either).
+            if vip.addr.addr.is_ipv6() != inst.is_ipv6() {
+                r.refuse(
+                    vip.span,
+                    "virtual_ipaddress of both families in one instance (use virtual_ipaddress_excluded)",
+                    &ctx,
+                );
             }
         }
         let auth = match inst
@@ -320,6 +323,8 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             continue;
         };
         let version = match inst.version.as_ref().or(g.vrrp_version.as_ref()) {
+            // IPv6 is VRRPv3 only (RFC 5798), as keepalived runs it.
+            _ if inst.is_ipv6() => Version::V3,
             Some(v) if v.node == VrrpVersion::V3 => Version::V3,
             _ => Version::V2,
         };
@@ -385,6 +390,11 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 .as_ref()
                 .map(|m| m.node)
                 .unwrap_or(super::wire::advert::MCAST_V4),
+            mcast_group6: g
+                .vrrp_mcast_group6
+                .as_ref()
+                .map(|m| m.node)
+                .unwrap_or(super::wire::advert::MCAST_V6),
             src_ip: inst
                 .unicast_src_ip
                 .as_ref()
@@ -544,6 +554,20 @@ mod tests {
         assert!(p[0].start_master && p[0].preempt);
         assert!(!p[1].start_master && p[1].preempt);
         assert_eq!(p[1].preempt_delay, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn ipv6_instances_run_version_3() {
+        let (p, _) = checked(
+            "vrrp_instance V6 {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  2001:db8::100/64\n }\n virtual_ipaddress_excluded {\n  192.0.2.9\n }\n}\n",
+        );
+        let i = &p.unwrap().instances[0];
+        assert_eq!(i.version, Version::V3);
+        assert_eq!(i.mcast_group6, "ff02::12".parse::<Ipv6Addr>().unwrap());
+        assert_eq!(
+            i.excluded[0].addr.addr,
+            "192.0.2.9".parse::<IpAddr>().unwrap()
+        );
     }
 
     #[test]

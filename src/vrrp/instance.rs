@@ -16,7 +16,7 @@ use super::net::{self, ArpSocket, VrrpSocket};
 use super::track::{effective_priority, ScriptRunner, ScriptStatus, Tracked};
 use super::vip::{KernelEvent, Link, LinkWatch, Netlink, VipError};
 use super::wire::{AdvertRepr, WireError};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,7 +32,7 @@ pub enum StartError {
         instance: String,
         error: net::NetError,
     },
-    #[error("vrrp_instance {instance}: interface {interface} has no IPv4 address to send advertisements from")]
+    #[error("vrrp_instance {instance}: interface {interface} has no address of the instance's family to send advertisements from (IPv6: a link-local one)")]
     NoSource { instance: String, interface: String },
     #[error("vrrp_instance {instance}: cannot start its thread: {error}")]
     Thread {
@@ -105,7 +105,7 @@ impl Drop for Vrrp {
 struct Runner {
     plan: InstancePlan,
     link: Link,
-    src: Ipv4Addr,
+    src: IpAddr,
     socket: VrrpSocket,
     arp: ArpSocket,
     netlink: Netlink,
@@ -254,9 +254,10 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
     };
     let mut netlink = Netlink::open().map_err(vip_err)?;
     let link = netlink.link(&plan.interface).map_err(vip_err)?;
+    let v6 = plan.vips.first().is_some_and(|v| v.addr.addr.is_ipv6());
     let src = match plan.src_ip {
-        Some(IpAddr::V4(a)) => Some(a),
-        _ => {
+        Some(ip) => Some(ip),
+        None => {
             let floating: Vec<IpAddr> = plan
                 .vips
                 .iter()
@@ -267,9 +268,14 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
                 .addresses(link.index)
                 .map_err(vip_err)?
                 .into_iter()
-                .find_map(|(ip, _)| match ip {
-                    IpAddr::V4(a) if !floating.contains(&ip) => Some(a),
-                    _ => None,
+                .map(|(ip, _)| ip)
+                .find(|ip| {
+                    !floating.contains(ip)
+                        && match ip {
+                            IpAddr::V4(_) => !v6,
+                            // keepalived advertises from the link-local address.
+                            IpAddr::V6(a) => v6 && a.is_unicast_link_local(),
+                        }
                 })
         }
     };
@@ -304,7 +310,7 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         start_master: plan.start_master,
         preempt: plan.preempt,
         preempt_delay: plan.preempt_delay,
-        primary_ip: IpAddr::V4(src),
+        primary_ip: src,
         garp_master_delay: plan.garp_master_delay,
     });
     Ok(Runner {
@@ -372,7 +378,7 @@ impl Runner {
                 .unwrap_or(MAX_WAIT)
                 .min(MAX_WAIT);
             match self.socket.recv(wait) {
-                Ok(Some(packet)) => match net::receive(&self.plan, self.src, packet) {
+                Ok(Some(packet)) => match net::receive(&self.plan, self.src, &packet) {
                     Ok(event) => {
                         let actions = self.fsm.on_event(event, Instant::now());
                         self.apply(actions);
@@ -427,7 +433,7 @@ impl Runner {
             }
             if let Ok(Some(packet)) = self.socket.recv(left.min(MAX_WAIT)) {
                 if let Ok(Event::Advert { src, priority, .. }) =
-                    net::receive(&self.plan, self.src, packet)
+                    net::receive(&self.plan, self.src, &packet)
                 {
                     if priority > 0 {
                         tracing::info!(
@@ -628,7 +634,7 @@ impl Runner {
             auth: self.plan.auth,
         };
         for dst in self.socket.destinations() {
-            let message = repr.emit(IpAddr::V4(self.src), IpAddr::V4(*dst))?;
+            let message = repr.emit(self.src, *dst)?;
             self.socket.send_to(&message, *dst)?;
         }
         Ok(())

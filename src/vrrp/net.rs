@@ -16,7 +16,7 @@ use super::wire::ipv4::Ipv4Packet;
 use super::wire::{arp, Advert, Auth, Family, Version};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 use std::io::Read;
-use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, SocketAddrV4, SocketAddrV6};
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,10 +27,7 @@ pub enum NetError {
         error: std::io::Error,
     },
     #[error("cannot send an advertisement to {dst}: {error}")]
-    Send {
-        dst: Ipv4Addr,
-        error: std::io::Error,
-    },
+    Send { dst: IpAddr, error: std::io::Error },
     #[error("cannot receive on {interface}: {error}")]
     Recv {
         interface: String,
@@ -43,13 +40,38 @@ pub enum NetError {
     },
 }
 
-/// A received IPv4 packet of protocol 112, as the raw socket gave it.
-pub type Packet = Vec<u8>;
+/// A received VRRP packet: the addresses and TTL/hop limit of the IP packet that carried
+/// it, and the VRRP message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incoming {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub ttl: u8,
+    pub payload: Vec<u8>,
+}
+
+impl Incoming {
+    /// From what a raw IPv4 socket returns (the IPv4 header, then the payload).
+    pub fn from_ipv4(packet: &[u8]) -> Result<Incoming, super::wire::WireError> {
+        let ip = Ipv4Packet::new_checked(packet)?;
+        Ok(Incoming {
+            src: IpAddr::V4(ip.src()),
+            dst: IpAddr::V4(ip.dst()),
+            ttl: ip.ttl(),
+            payload: ip.payload().to_vec(),
+        })
+    }
+}
 
 pub struct VrrpSocket {
     socket: Socket,
     interface: String,
-    dsts: Vec<Ipv4Addr>,
+    family: Family,
+    ifindex: u32,
+    /// The group (multicast) or our own address (unicast): the destination the IPv6
+    /// checksum of a received advert is computed with (an IPv6 raw socket gives no header).
+    local_dst: IpAddr,
+    dsts: Vec<IpAddr>,
     buf: Vec<u8>,
 }
 
@@ -58,14 +80,20 @@ const TOS_INTERNETWORK_CONTROL: u32 = 0xc0;
 pub const VRRP_TTL: u8 = 255;
 
 impl VrrpSocket {
-    /// Opens the socket of `plan` on `link`, sending from `src`.
-    pub fn open(plan: &InstancePlan, link: &Link, src: Ipv4Addr) -> Result<VrrpSocket, NetError> {
+    /// Opens the socket of `plan` on `link`, sending from `src` (whose family is the
+    /// instance's).
+    pub fn open(plan: &InstancePlan, link: &Link, src: IpAddr) -> Result<VrrpSocket, NetError> {
         let err = |error| NetError::Open {
             interface: link.name.clone(),
             error,
         };
+        let family = Family::of(&src);
+        let domain = match family {
+            Family::V4 => Domain::IPV4,
+            Family::V6 => Domain::IPV6,
+        };
         let socket = Socket::new(
-            Domain::IPV4,
+            domain,
             Type::RAW,
             Some(Protocol::from(i32::from(IPPROTO_VRRP))),
         )
@@ -73,66 +101,129 @@ impl VrrpSocket {
         socket
             .bind_device(Some(link.name.as_bytes()))
             .map_err(err)?;
-        if plan.src_ip.is_some() {
-            socket
-                .bind(&SockAddr::from(SocketAddrV4::new(src, 0)))
-                .map_err(err)?;
-        }
-        socket.set_ttl(u32::from(VRRP_TTL)).map_err(err)?;
-        socket.set_tos(TOS_INTERNETWORK_CONTROL).map_err(err)?;
-        let dsts = if plan.unicast_peers.is_empty() {
-            socket
-                .join_multicast_v4_n(
-                    &plan.mcast_group,
-                    &InterfaceIndexOrAddress::Index(link.index),
-                )
-                .map_err(err)?;
-            socket.set_multicast_if_v4(&src).map_err(err)?;
-            socket
-                .set_multicast_ttl_v4(u32::from(VRRP_TTL))
-                .map_err(err)?;
-            socket.set_multicast_loop_v4(false).map_err(err)?;
-            vec![plan.mcast_group]
+        let multicast = plan.unicast_peers.is_empty();
+        let dsts: Vec<IpAddr> = if multicast {
+            vec![match family {
+                Family::V4 => IpAddr::V4(plan.mcast_group),
+                Family::V6 => IpAddr::V6(plan.mcast_group6),
+            }]
         } else {
             plan.unicast_peers
                 .iter()
-                .filter_map(|p| match p.addr {
-                    IpAddr::V4(a) => Some(a),
-                    IpAddr::V6(_) => None,
-                })
+                .map(|p| p.addr)
+                .filter(|a| Family::of(a) == family)
                 .collect()
+        };
+        match src {
+            IpAddr::V4(src4) => {
+                if plan.src_ip.is_some() {
+                    socket
+                        .bind(&SockAddr::from(SocketAddrV4::new(src4, 0)))
+                        .map_err(err)?;
+                }
+                socket.set_ttl(u32::from(VRRP_TTL)).map_err(err)?;
+                socket.set_tos(TOS_INTERNETWORK_CONTROL).map_err(err)?;
+                if multicast {
+                    socket
+                        .join_multicast_v4_n(
+                            &plan.mcast_group,
+                            &InterfaceIndexOrAddress::Index(link.index),
+                        )
+                        .map_err(err)?;
+                    socket.set_multicast_if_v4(&src4).map_err(err)?;
+                    socket
+                        .set_multicast_ttl_v4(u32::from(VRRP_TTL))
+                        .map_err(err)?;
+                    socket.set_multicast_loop_v4(false).map_err(err)?;
+                }
+            }
+            IpAddr::V6(src6) => {
+                // The link-local address may still be tentative (DAD) at start.
+                socket.set_freebind_ipv6(true).map_err(err)?;
+                socket
+                    .bind(&SockAddr::from(SocketAddrV6::new(src6, 0, 0, link.index)))
+                    .map_err(err)?;
+                socket
+                    .set_unicast_hops_v6(u32::from(VRRP_TTL))
+                    .map_err(err)?;
+                socket.set_recv_hoplimit_v6(true).map_err(err)?;
+                if multicast {
+                    socket
+                        .join_multicast_v6(&plan.mcast_group6, link.index)
+                        .map_err(err)?;
+                    socket.set_multicast_if_v6(link.index).map_err(err)?;
+                    socket
+                        .set_multicast_hops_v6(u32::from(VRRP_TTL))
+                        .map_err(err)?;
+                    socket.set_multicast_loop_v6(false).map_err(err)?;
+                }
+            }
+        }
+        let local_dst = match (multicast, family) {
+            (true, Family::V4) => IpAddr::V4(plan.mcast_group),
+            (true, Family::V6) => IpAddr::V6(plan.mcast_group6),
+            (false, _) => src,
         };
         Ok(VrrpSocket {
             socket,
             interface: link.name.clone(),
+            family,
+            ifindex: link.index,
+            local_dst,
             dsts,
             buf: vec![0u8; 2048],
         })
     }
 
     /// Where advertisements go (the group, or each unicast peer).
-    pub fn destinations(&self) -> &[Ipv4Addr] {
+    pub fn destinations(&self) -> &[IpAddr] {
         &self.dsts
     }
 
-    pub fn send_to(&self, message: &[u8], dst: Ipv4Addr) -> Result<(), NetError> {
+    pub fn send_to(&self, message: &[u8], dst: IpAddr) -> Result<(), NetError> {
+        let to = match dst {
+            IpAddr::V4(a) => SockAddr::from(SocketAddrV4::new(a, 0)),
+            IpAddr::V6(a) => {
+                let scope = if a.is_unicast_link_local() || a.is_multicast() {
+                    self.ifindex
+                } else {
+                    0
+                };
+                SockAddr::from(SocketAddrV6::new(a, 0, 0, scope))
+            }
+        };
         self.socket
-            .send_to(message, &SockAddr::from(SocketAddrV4::new(dst, 0)))
+            .send_to(message, &to)
             .map(|_| ())
             .map_err(|error| NetError::Send { dst, error })
     }
 
     /// Waits up to `timeout` for one packet.
-    pub fn recv(&mut self, timeout: Duration) -> Result<Option<&[u8]>, NetError> {
+    pub fn recv(&mut self, timeout: Duration) -> Result<Option<Incoming>, NetError> {
+        let recv_err = |interface: &str, error| NetError::Recv {
+            interface: interface.to_string(),
+            error,
+        };
         let timeout = timeout.max(Duration::from_millis(1));
         self.socket
             .set_read_timeout(Some(timeout))
-            .map_err(|error| NetError::Recv {
-                interface: self.interface.clone(),
-                error,
-            })?;
-        match (&self.socket).read(&mut self.buf) {
-            Ok(n) => Ok(self.buf.get(..n)),
+            .map_err(|e| recv_err(&self.interface, e))?;
+        let got = match self.family {
+            Family::V4 => (&self.socket)
+                .read(&mut self.buf)
+                .map(|n| self.buf.get(..n).and_then(|b| Incoming::from_ipv4(b).ok())),
+            Family::V6 => super::sys::recv_with_hop_limit(&self.socket, &mut self.buf).map(|r| {
+                let src = r.from.as_socket_ipv6()?;
+                Some(Incoming {
+                    src: IpAddr::V6(*src.ip()),
+                    dst: self.local_dst,
+                    ttl: r.hop_limit.unwrap_or(0),
+                    payload: self.buf.get(..r.len)?.to_vec(),
+                })
+            }),
+        };
+        match got {
+            Ok(p) => Ok(p),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -143,10 +234,7 @@ impl VrrpSocket {
             {
                 Ok(None)
             }
-            Err(error) => Err(NetError::Recv {
-                interface: self.interface.clone(),
-                error,
-            }),
+            Err(e) => Err(recv_err(&self.interface, e)),
         }
     }
 }
@@ -161,46 +249,42 @@ pub enum Discard {
     #[error("for another virtual router ({0})")]
     OtherVrid(u8),
     #[error("from {src}: TTL {ttl}, 255 required")]
-    Ttl { src: Ipv4Addr, ttl: u8 },
+    Ttl { src: IpAddr, ttl: u8 },
     #[error("from {src}: VRRP version {got:?}, ours is {want:?}")]
     Version {
-        src: Ipv4Addr,
+        src: IpAddr,
         got: Version,
         want: Version,
     },
     #[error("from {src}: bad checksum")]
-    Checksum { src: Ipv4Addr },
+    Checksum { src: IpAddr },
     #[error("from {src}: authentication type or password mismatch")]
-    Auth { src: Ipv4Addr },
+    Auth { src: IpAddr },
     #[error("from {src}: advertisement interval {got_cs}0 ms, ours is {want_cs}0 ms")]
     Interval {
-        src: Ipv4Addr,
+        src: IpAddr,
         got_cs: u16,
         want_cs: u16,
     },
     #[error("from {src}: not one of the unicast peers")]
-    NotAPeer { src: Ipv4Addr },
+    NotAPeer { src: IpAddr },
 }
 
 /// The receive checks of RFC 3768 §7.1 / RFC 5798 §7.1 as keepalived applies them: IP TTL
 /// 255 (or within a unicast peer's `min_ttl`/`max_ttl`), same version, same vrid, checksum,
 /// (v2) same authentication and same advertisement interval, (with `check_unicast_src`) a
 /// listed peer. The addresses listed are not compared (keepalived only logs a difference).
-pub fn receive(plan: &InstancePlan, own: Ipv4Addr, packet: &[u8]) -> Result<Event, Discard> {
-    let ip = Ipv4Packet::new_checked(packet)?;
-    let src = ip.src();
+pub fn receive(plan: &InstancePlan, own: IpAddr, packet: &Incoming) -> Result<Event, Discard> {
+    let src = packet.src;
     if src == own {
         return Err(Discard::Own);
     }
-    let advert = Advert::new_checked(ip.payload(), Family::V4)?;
+    let advert = Advert::new_checked(&packet.payload[..], Family::of(&src))?;
     if advert.vrid() != plan.vrid {
         return Err(Discard::OtherVrid(advert.vrid()));
     }
-    let peer = plan
-        .unicast_peers
-        .iter()
-        .find(|p| p.addr == IpAddr::V4(src));
-    let ttl = ip.ttl();
+    let peer = plan.unicast_peers.iter().find(|p| p.addr == src);
+    let ttl = packet.ttl;
     let ttl_ok = match peer {
         Some(p) if p.min_ttl.is_some() || p.max_ttl.is_some() => {
             p.min_ttl.is_none_or(|m| ttl >= m) && p.max_ttl.is_none_or(|m| ttl <= m)
@@ -217,7 +301,7 @@ pub fn receive(plan: &InstancePlan, own: Ipv4Addr, packet: &[u8]) -> Result<Even
             want: plan.version,
         });
     }
-    if !advert.checksum_ok(IpAddr::V4(src), IpAddr::V4(ip.dst())) {
+    if !advert.checksum_ok(src, packet.dst) {
         return Err(Discard::Checksum { src });
     }
     if plan.version == Version::V2 {
@@ -241,16 +325,30 @@ pub fn receive(plan: &InstancePlan, own: Ipv4Addr, packet: &[u8]) -> Result<Even
         return Err(Discard::NotAPeer { src });
     }
     Ok(Event::Advert {
-        src: IpAddr::V4(src),
+        src,
         priority: advert.priority(),
         interval_cs: advert.interval_cs(),
     })
 }
 
-/// The AF_PACKET socket gratuitous ARPs leave by.
+/// The AF_PACKET socket gratuitous ARPs leave by, and the ICMPv6 socket of unsolicited
+/// neighbour advertisements.
 pub struct ArpSocket {
     socket: Socket,
+    icmp6: Option<Socket>,
     link: Link,
+}
+
+/// All-nodes, where unsolicited NAs go (RFC 4861 §7.2.6).
+const ALL_NODES: std::net::Ipv6Addr = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+fn icmp6_socket(link: &Link) -> std::io::Result<Socket> {
+    let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))?;
+    s.bind_device(Some(link.name.as_bytes()))?;
+    s.set_multicast_hops_v6(u32::from(VRRP_TTL))?;
+    s.set_multicast_if_v6(link.index)?;
+    s.set_multicast_loop_v6(false)?;
+    Ok(s)
 }
 
 impl ArpSocket {
@@ -265,12 +363,13 @@ impl ArpSocket {
             })?;
         Ok(ArpSocket {
             socket,
+            icmp6: icmp6_socket(link).ok(),
             link: link.clone(),
         })
     }
 
-    /// One burst: `repeat` rounds of one gratuitous ARP per IPv4 address, as keepalived
-    /// sends them. Without a MAC address (not an Ethernet link) nothing is sent.
+    /// One burst: `repeat` rounds of one gratuitous ARP per IPv4 address (unsolicited NA per
+    /// IPv6 one), as keepalived sends them. Without a MAC address (not an Ethernet link) nothing is sent.
     pub fn announce(&self, addrs: &[IpAddr], repeat: u32) -> Result<(), NetError> {
         let Some(mac) = self.link.mac else {
             return Ok(());
@@ -278,15 +377,20 @@ impl ArpSocket {
         let dst = super::sys::link_layer_addr(self.link.index, arp::ETHERTYPE_ARP, arp::BROADCAST);
         for _ in 0..repeat {
             for addr in addrs {
-                if let IpAddr::V4(v4) = addr {
-                    let frame = arp::gratuitous_arp(mac, *v4);
-                    self.socket
-                        .send_to(&frame, &dst)
-                        .map_err(|error| NetError::Arp {
-                            interface: self.link.name.clone(),
-                            error,
-                        })?;
-                }
+                let sent = match (addr, &self.icmp6) {
+                    (IpAddr::V4(v4), _) => {
+                        self.socket.send_to(&arp::gratuitous_arp(mac, *v4), &dst)
+                    }
+                    (IpAddr::V6(v6), Some(icmp6)) => icmp6.send_to(
+                        &super::wire::nd::unsolicited_na(*v6, mac),
+                        &SockAddr::from(SocketAddrV6::new(ALL_NODES, 0, 0, self.link.index)),
+                    ),
+                    (IpAddr::V6(_), None) => continue,
+                };
+                sent.map_err(|error| NetError::Arp {
+                    interface: self.link.name.clone(),
+                    error,
+                })?;
             }
         }
         Ok(())
@@ -297,6 +401,11 @@ impl ArpSocket {
 mod tests {
     use super::*;
     use rsproxy_parser::ir::keepalived::UnicastPeer;
+    use std::net::Ipv4Addr;
+
+    fn receive(plan: &InstancePlan, own: Ipv4Addr, bytes: &[u8]) -> Result<Event, Discard> {
+        super::receive(plan, IpAddr::V4(own), &Incoming::from_ipv4(bytes)?)
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
@@ -324,6 +433,7 @@ mod tests {
             vips: vec![],
             excluded: vec![],
             mcast_group: Ipv4Addr::new(224, 0, 0, 18),
+            mcast_group6: super::super::wire::advert::MCAST_V6,
             src_ip: None,
             unicast_peers: vec![],
             check_unicast_src: false,
@@ -350,9 +460,10 @@ mod tests {
 
     #[test]
     fn each_check_discards_with_its_reason() {
-        let src = Ipv4Addr::new(10, 99, 0, 1);
+        let src = IpAddr::V4(Ipv4Addr::new(10, 99, 0, 1));
+        let src4 = Ipv4Addr::new(10, 99, 0, 1);
         let good = hex(KEEPALIVED_V2);
-        assert_eq!(receive(&plan(), src, &good), Err(Discard::Own));
+        assert_eq!(receive(&plan(), src4, &good), Err(Discard::Own));
         let mut p = plan();
         p.vrid = 52;
         assert_eq!(receive(&p, OWN, &good), Err(Discard::OtherVrid(51)));

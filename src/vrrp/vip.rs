@@ -10,7 +10,9 @@
 use netlink_packet_core::{
     NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressHeaderFlags, AddressMessage, AddressScope,
+};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -298,6 +300,11 @@ impl Netlink {
         };
         msg.header.prefix_len = vip.addr.prefix;
         msg.header.index = index;
+        if vip.addr.addr.is_ipv6() {
+            // Usable at once, as keepalived adds it: no duplicate address detection (the
+            // backup does not hold it, and waiting would delay the takeover).
+            msg.header.flags = AddressHeaderFlags::Nodad;
+        }
         msg.header.scope = match vip.scope {
             None | Some(AddrScope::Global) => AddressScope::Universe,
             Some(AddrScope::Site) => AddressScope::Site,

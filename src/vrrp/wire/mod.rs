@@ -4,6 +4,7 @@
 //!   its checksum (v3 over an IPv4/IPv6 pseudo-header) and v2's simple-password data.
 //! - [`ipv4`]: the IPv4 header a raw IPv4 socket hands back with each packet (TTL, source).
 //! - [`arp`]: the gratuitous ARP frame a new master sends for each IPv4 floating address.
+//! - [`nd`]: the unsolicited neighbour advertisement it sends for each IPv6 one.
 //!
 //! Invariants: a view is built only through `new_checked`/`parse`, which check every length
 //! the accessors rely on, so no accessor can panic whatever the bytes; unknown field values
@@ -12,6 +13,7 @@
 pub mod advert;
 pub mod arp;
 pub mod ipv4;
+pub mod nd;
 
 pub use advert::{Advert, AdvertRepr, Auth, Family, Version};
 
