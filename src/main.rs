@@ -260,9 +260,11 @@ fn run_with_vrrp(
             signal(SignalKind::terminate()),
             signal(SignalKind::interrupt()),
             signal(SignalKind::user_defined1()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::user_defined2()),
         )
     });
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1)) = stop else {
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup), Ok(mut usr2)) = stop else {
         eprintln!("rsproxy: cannot install the signal handlers");
         return ExitCode::from(1);
     };
@@ -280,11 +282,19 @@ fn run_with_vrrp(
             return ExitCode::from(1);
         }
     };
+    // SIGHUP/SIGUSR2 ask for a reload, which is not carried out yet: say so and keep
+    // running (their default action would kill the process and leave the floating
+    // addresses behind with no goodbye advertisement).
     signals.block_on(async {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-            _ = usr1.recv() => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = usr1.recv() => break,
+                _ = hup.recv() => {}
+                _ = usr2.recv() => {}
+            }
+            tracing::warn!("reload is not carried out yet: the running configuration is kept");
         }
     });
     vrrp.stop();

@@ -994,6 +994,40 @@ fn v3_adverts_on_the_wire_equal_keepalived_ones() {
     same_adverts(conf);
 }
 
+/// SIGHUP (keepalived's reload signal) does not stop rsproxy: reload is not carried out
+/// yet, so it keeps running, still master; SIGTERM then stops it and the address goes.
+#[test]
+fn sighup_keeps_rsproxy_running() {
+    skip_unless_able!([Rs]);
+    let mut lab = Lab::new(1).unwrap();
+    let vip = lab.vip();
+    let n0 = start(&mut lab, 0, Rs, &instance(&vip, 150, ""));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip)).is_some(),
+        "not master\n{}",
+        logs(&lab, &[&n0])
+    );
+    signal(n0.pid, "HUP");
+    std::thread::sleep(Duration::from_millis(1500));
+    let ns0 = lab.nodes[0].clone();
+    assert!(
+        !lab.wait_empty(&ns0, Duration::from_millis(100)),
+        "SIGHUP stopped rsproxy"
+    );
+    assert!(
+        lab.holds(0, &vip),
+        "SIGHUP dropped {vip}\n{}",
+        logs(&lab, &[&n0])
+    );
+    assert!(lab.log(&n0.log).contains("reload is not carried out yet"));
+    signal(n0.pid, "TERM");
+    assert!(
+        lab.wait_empty(&ns0, Duration::from_secs(5)),
+        "SIGTERM did not stop rsproxy"
+    );
+    assert!(!lab.holds(0, &vip), "{vip} left behind");
+}
+
 #[test]
 fn keywords_not_carried_out_are_refused_with_their_line() {
     let bin = Proxy::rsproxy_bin();

@@ -70,6 +70,9 @@ pub struct InstancePlan {
     pub check_unicast_src: bool,
     pub garp_master_delay: Duration,
     pub garp_master_repeat: u32,
+    /// Zero: no refresh.
+    pub garp_master_refresh: Duration,
+    pub garp_master_refresh_repeat: u32,
     pub tracks: Vec<TrackPlan>,
     pub track_links: Vec<LinkTrackPlan>,
     pub notify: NotifyPlan,
@@ -353,6 +356,20 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .or(g.garp.master_repeat.as_ref())
             .map(|d| d.node)
             .unwrap_or(DEFAULT_GARP_MASTER_REPEAT);
+        let garp_master_refresh = inst
+            .garp
+            .master_refresh
+            .as_ref()
+            .or(g.garp.master_refresh.as_ref())
+            .map(|d| to_std(&d.node))
+            .unwrap_or(Duration::ZERO);
+        let garp_master_refresh_repeat = inst
+            .garp
+            .master_refresh_repeat
+            .as_ref()
+            .or(g.garp.master_refresh_repeat.as_ref())
+            .map(|d| d.node)
+            .unwrap_or(1);
         plans.push(InstancePlan {
             name: inst.name.node.clone(),
             interface: interface.node.clone(),
@@ -405,6 +422,8 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 || g.vrrp_check_unicast_src.is_some(),
             garp_master_delay,
             garp_master_repeat,
+            garp_master_refresh,
+            garp_master_refresh_repeat,
             tracks,
             track_links: inst
                 .dont_track_primary

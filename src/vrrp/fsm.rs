@@ -47,6 +47,8 @@ pub struct Config {
     /// `garp_master_delay`: a second gratuitous ARP burst this long after becoming master
     /// (zero: none).
     pub garp_master_delay: Duration,
+    /// `garp_master_refresh`: announce again this often while master (zero: never).
+    pub garp_master_refresh: Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +143,8 @@ pub enum Action {
     RemoveAddresses,
     /// Send gratuitous ARPs / unsolicited NAs for every floating address (one burst).
     Announce,
+    /// The periodic refresh of those (`garp_master_refresh_repeat` messages each).
+    AnnounceRefresh,
     /// Log this change of state.
     StateChange {
         from: State,
@@ -167,6 +171,7 @@ pub struct Instance {
     /// Set by a priority-0 advertisement: the timer then runs Skew_Time only.
     master_stopped: bool,
     garp_timer: Option<Instant>,
+    refresh_timer: Option<Instant>,
     /// When a lower-priority master may be preempted (`preempt_delay`).
     preempt_at: Option<Instant>,
 }
@@ -186,6 +191,7 @@ impl Instance {
             master_down_since: None,
             master_stopped: false,
             garp_timer: None,
+            refresh_timer: None,
             preempt_at: None,
         }
     }
@@ -222,10 +228,15 @@ impl Instance {
 
     /// When [`Event::Timer`] is next due, if any timer runs.
     pub fn next_deadline(&self) -> Option<Instant> {
-        [self.adver_timer, self.master_down_timer, self.garp_timer]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.adver_timer,
+            self.master_down_timer,
+            self.garp_timer,
+            self.refresh_timer,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub fn on_event(&mut self, event: Event, now: Instant) -> Vec<Action> {
@@ -283,6 +294,10 @@ impl Instance {
                 if self.garp_timer.is_some_and(|t| t <= now) {
                     out.push(Action::Announce);
                     self.garp_timer = None;
+                }
+                if self.refresh_timer.is_some_and(|t| t <= now) {
+                    out.push(Action::AnnounceRefresh);
+                    self.refresh_timer = Some(now + self.cfg.garp_master_refresh);
                 }
             }
             (
@@ -364,6 +379,7 @@ impl Instance {
             self.leave_master(out);
             self.adver_timer = None;
             self.garp_timer = None;
+            self.refresh_timer = None;
             self.master_stopped = false;
             self.start_master_down(now);
             self.change(State::Backup, Reason::Preempted { by: src, priority }, out);
@@ -415,6 +431,11 @@ impl Instance {
         } else {
             Some(now + self.cfg.garp_master_delay)
         };
+        self.refresh_timer = if self.cfg.garp_master_refresh.is_zero() {
+            None
+        } else {
+            Some(now + self.cfg.garp_master_refresh)
+        };
         self.change(State::Master, reason, out);
     }
 
@@ -436,6 +457,7 @@ impl Instance {
         self.master_down_timer = None;
         self.master_down_since = None;
         self.garp_timer = None;
+        self.refresh_timer = None;
         self.preempt_at = None;
         self.master_stopped = false;
     }

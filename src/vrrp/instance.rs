@@ -312,6 +312,7 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         preempt_delay: plan.preempt_delay,
         primary_ip: src,
         garp_master_delay: plan.garp_master_delay,
+        garp_master_refresh: plan.garp_master_refresh,
     });
     Ok(Runner {
         plan,
@@ -551,7 +552,12 @@ impl Runner {
                     tracing::info!("({}) removing VIPs", self.plan.name);
                     self.remove_addresses();
                 }
-                Action::Announce => {
+                Action::Announce | Action::AnnounceRefresh => {
+                    let repeat = if action == Action::Announce {
+                        self.plan.garp_master_repeat
+                    } else {
+                        self.plan.garp_master_refresh_repeat
+                    };
                     let addrs: Vec<IpAddr> = self
                         .plan
                         .vips
@@ -559,7 +565,7 @@ impl Runner {
                         .chain(&self.plan.excluded)
                         .map(|v| v.addr.addr)
                         .collect();
-                    if let Err(e) = self.arp.announce(&addrs, self.plan.garp_master_repeat) {
+                    if let Err(e) = self.arp.announce(&addrs, repeat) {
                         tracing::error!("({}) {e}", self.plan.name);
                     }
                 }

@@ -439,6 +439,8 @@ mod tests {
             check_unicast_src: false,
             garp_master_delay: Duration::ZERO,
             garp_master_repeat: 1,
+            garp_master_refresh: Duration::ZERO,
+            garp_master_refresh_repeat: 1,
             tracks: vec![],
             track_links: vec![],
             notify: Default::default(),

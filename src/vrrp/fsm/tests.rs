@@ -18,6 +18,7 @@ fn cfg(version: Version, priority: u8) -> Config {
         preempt_delay: Duration::ZERO,
         primary_ip: ME,
         garp_master_delay: Duration::ZERO,
+        garp_master_refresh: Duration::ZERO,
     }
 }
 
@@ -383,4 +384,29 @@ fn a_new_effective_priority_is_advertised_at_once_by_a_master() {
     // runs out, with the new skew: 5.1 s + 3 s + (256-200)/256 s.
     assert!(r.io(6000, advert(LOWER_IP, 50)).is_empty());
     assert_eq!(r.deadline_ms(), Some(8318));
+}
+
+#[test]
+fn garp_master_refresh_announces_again_while_master_only() {
+    let mut c = cfg(Version::V2, 100);
+    c.garp_master_refresh = Duration::from_millis(2500);
+    let mut r = Run::new(c);
+    r.ev(0, Event::Startup);
+    r.ev(3610, Event::Timer);
+    assert_eq!(
+        r.io(4610, Event::Timer),
+        vec![Action::SendAdvert { priority: 100 }]
+    );
+    assert_eq!(
+        r.io(5610, Event::Timer),
+        vec![Action::SendAdvert { priority: 100 }]
+    );
+    assert_eq!(
+        r.io(6110, Event::Timer),
+        vec![Action::AnnounceRefresh],
+        "2.5 s after becoming master"
+    );
+    // Leaving MASTER stops it.
+    r.ev(6200, advert(HIGHER_IP, 200));
+    assert_eq!(r.deadline_ms(), Some(9809));
 }
