@@ -824,6 +824,64 @@ fn ipv6_election_and_graceful_failover() {
     for_pairs(ipv6_graceful, &FOUR);
 }
 
+/// Both nodes track a file (`track_file`, weight 1): node 0 (150) is master; `-60` written
+/// to its file, it drops to 90 and node 1 (100) takes the address; `0` written, it takes it
+/// back.
+fn track_file(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let dir = lab.dir.clone();
+    let file = |i: usize| dir.join(format!("n{i}.val"));
+    let conf = |i: usize, priority: u8| {
+        let inst = instance(&vip, priority, "    track_file {\n        tf\n    }\n");
+        format!(
+            "track_file tf {{\n    file \"{}\"\n    weight 1\n}}\n{inst}",
+            file(i).display()
+        )
+    };
+    std::fs::write(file(0), "0\n").unwrap();
+    std::fs::write(file(1), "0\n").unwrap();
+    let (c0, c1) = (conf(0, 150), conf(1, 100));
+    let n0 = start(&mut lab, 0, a, &c0);
+    let n1 = start(&mut lab, 1, b, &c1);
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{a:?}+{b:?}: node 0 not elected\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    std::fs::write(file(0), "-60\n").unwrap();
+    let t = Instant::now();
+    assert!(
+        wait_for(Duration::from_secs(8), || lab.holds(1, &vip)
+            && !lab.holds(0, &vip))
+        .is_some(),
+        "{a:?}+{b:?}: -60 in node 0's file did not move {vip} to node 1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let away = t.elapsed();
+    std::fs::write(file(0), "0\n").unwrap();
+    let t = Instant::now();
+    assert!(
+        wait_for(Duration::from_secs(8), || lab.holds(0, &vip)
+            && !lab.holds(1, &vip))
+        .is_some(),
+        "{a:?}+{b:?}: 0 in node 0's file did not bring {vip} back\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    eprintln!(
+        "FIGURE pair={}+{} file_fail_move={:.2}s file_recover_move={:.2}s",
+        a.short(),
+        b.short(),
+        away.as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn track_file_moves_the_address() {
+    for_pairs(track_file, &FOUR);
+}
+
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every
 /// pair that failed.
 fn for_pairs(scenario: fn(Impl, Impl), pairs: &[(Impl, Impl)]) {

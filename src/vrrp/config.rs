@@ -23,6 +23,26 @@ pub struct VrrpPlan {
     pub scripts: Vec<ScriptPlan>,
     /// `enable_script_security`: refuse scripts a non-root user could change.
     pub script_security: bool,
+    /// The `track_file`s some instance tracks.
+    pub files: Vec<FilePlan>,
+}
+
+/// A `track_file` block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilePlan {
+    pub name: String,
+    pub path: String,
+    /// `init_file [VALUE] [overwrite]`: (value, overwrite).
+    pub init: Option<(i64, bool)>,
+}
+
+/// One `track_file` line of an instance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileTrackPlan {
+    /// Index into [`VrrpPlan::files`].
+    pub file: usize,
+    pub weight: i32,
+    pub reverse: bool,
 }
 
 /// One `track_script` line.
@@ -75,6 +95,7 @@ pub struct InstancePlan {
     pub garp_master_refresh_repeat: u32,
     pub tracks: Vec<TrackPlan>,
     pub track_links: Vec<LinkTrackPlan>,
+    pub track_files: Vec<FileTrackPlan>,
     pub notify: NotifyPlan,
 }
 
@@ -187,13 +208,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             &format!("vrrp_sync_group {}", sg.name.node),
         );
     }
-    for tf in &cfg.track_files {
-        r.refuse(
-            tf.name.span,
-            "track_file",
-            &format!("track_file {}", tf.name.node),
-        );
-    }
     for tp in &cfg.track_processes {
         r.refuse(
             tp.name.span,
@@ -203,6 +217,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
     }
 
     let mut scripts: Vec<ScriptPlan> = Vec::new();
+    let mut files: Vec<FilePlan> = Vec::new();
     let mut plans = Vec::new();
     for inst in &cfg.instances {
         let ctx = format!("vrrp_instance {}", inst.name.node);
@@ -260,7 +275,36 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 reverse: weight.reverse,
             });
         }
-        r.refuse_tracks(&inst.track_file, "track_file", &ctx);
+        let mut track_files = Vec::new();
+        for t in &inst.track_file {
+            let Some(tf) = cfg.track_files.iter().find(|f| f.name.node == t.name.node) else {
+                continue;
+            };
+            let Some(path) = &tf.file else {
+                continue;
+            };
+            let index = match files.iter().position(|f: &FilePlan| f.name == tf.name.node) {
+                Some(i) => i,
+                None => {
+                    files.push(FilePlan {
+                        name: tf.name.node.clone(),
+                        path: path.node.clone(),
+                        init: tf
+                            .init_file
+                            .as_ref()
+                            .map(|i| (i.node.value, i.node.overwrite)),
+                    });
+                    files.len() - 1
+                }
+            };
+            // The line's weight, else the file's, else 1.
+            let weight = t.weight.as_ref().or(tf.weight.as_ref()).map(|w| w.node);
+            track_files.push(FileTrackPlan {
+                file: index,
+                weight: weight.map(|w| w.value).unwrap_or(1),
+                reverse: weight.is_some_and(|w| w.reverse),
+            });
+        }
         r.refuse_tracks(&inst.track_process, "track_process", &ctx);
         if let Some(v) = inst.virtual_routes.first() {
             r.refuse(v.span, "virtual_routes", &ctx);
@@ -425,6 +469,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             garp_master_refresh,
             garp_master_refresh_repeat,
             tracks,
+            track_files,
             track_links: inst
                 .dont_track_primary
                 .is_none()
@@ -451,6 +496,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             instances: plans,
             scripts,
             script_security: g.enable_script_security.is_some(),
+            files,
         })
     } else {
         Err(r.0)
@@ -530,8 +576,8 @@ mod tests {
 
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
-        let text = "track_file f1 {\n file /tmp/f1\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_file {\n  f1\n }\n smtp_alert\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
+        let text = "vrrp_track_process p1 {\n process haproxy\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_process {\n  p1\n }\n smtp_alert\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
         let found: Vec<(u32, String)> = diags
@@ -544,11 +590,11 @@ mod tests {
                 .find(|(_, m)| m.contains(&format!("VI_1: `{kw}`")))
                 .map(|(l, _)| *l)
         };
-        assert_eq!(line_of("track_file"), Some(11));
-        // The track_file block itself too.
+        assert_eq!(line_of("track_process"), Some(11));
+        // The track_process block itself too.
         assert!(found
             .iter()
-            .any(|(l, m)| *l == 1 && m.contains("track_file f1: `track_file`")));
+            .any(|(l, m)| *l == 1 && m.contains("track_process p1: `track_process`")));
         assert_eq!(line_of("smtp_alert"), Some(13));
         assert_eq!(line_of("virtual_routes"), Some(15));
         // Rendered as keepalived renders its own messages: (FILE: Line N).
@@ -558,7 +604,7 @@ mod tests {
         }
         let text = all.render(&sources, 1, false);
         assert!(
-            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_file`"),
+            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_process`"),
             "{text}"
         );
     }
@@ -573,6 +619,38 @@ mod tests {
         assert!(p[0].start_master && p[0].preempt);
         assert!(!p[1].start_master && p[1].preempt);
         assert_eq!(p[1].preempt_delay, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn track_files_with_their_weights() {
+        let (p, _) = checked(
+            "track_file tf {\n file /run/tf\n weight 2\n init_file 5 overwrite\n}\n\
+             vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  192.0.2.1\n }\n track_file {\n  tf\n  tf weight -3 reverse\n }\n}\n",
+        );
+        let p = p.unwrap();
+        assert_eq!(
+            p.files,
+            [FilePlan {
+                name: "tf".into(),
+                path: "/run/tf".into(),
+                init: Some((5, true))
+            }]
+        );
+        assert_eq!(
+            p.instances[0].track_files,
+            [
+                FileTrackPlan {
+                    file: 0,
+                    weight: 2,
+                    reverse: false
+                },
+                FileTrackPlan {
+                    file: 0,
+                    weight: -3,
+                    reverse: true
+                }
+            ]
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@
 use super::config::{InstancePlan, VrrpPlan};
 use super::fsm::{self, Action, Event, Instance, State};
 use super::net::{self, ArpSocket, VrrpSocket};
-use super::track::{effective_priority, ScriptRunner, ScriptStatus, Tracked};
+use super::track::{
+    effective_priority_with, file_effect, parse_file_value, ScriptRunner, ScriptStatus, Tracked,
+};
 use super::vip::{KernelEvent, Link, LinkWatch, Netlink, VipError};
 use super::wire::{AdvertRepr, WireError};
 use std::net::IpAddr;
@@ -116,6 +118,9 @@ struct Runner {
     links: Vec<(u32, i32, bool, bool)>,
     /// Link state and address removal announcements.
     watch: LinkWatch,
+    /// Each tracked file: path, weight, `reverse`, value last read.
+    files: Vec<(String, i32, bool, i64)>,
+    files_read: Option<Instant>,
     /// The effective priority last given to the state machine (`None`: FAULT).
     effective: Option<u8>,
 }
@@ -127,6 +132,9 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
         for script in &plan.scripts {
             script_is_secure(&format!("vrrp_script {}", script.name), &script.argv)?;
         }
+    }
+    for f in &plan.files {
+        init_file(f);
     }
     let mut runners = Vec::new();
     for mut instance in plan.instances {
@@ -157,6 +165,15 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
         vrrp.scripts.push(runner);
     }
     for mut runner in runners {
+        runner.files = runner
+            .plan
+            .track_files
+            .iter()
+            .filter_map(|t| {
+                let f = plan.files.get(t.file)?;
+                Some((f.path.clone(), t.weight, t.reverse, 0))
+            })
+            .collect();
         runner.tracks = runner
             .plan
             .tracks
@@ -179,6 +196,21 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
     }
     Ok(vrrp)
 }
+
+/// `init_file VALUE [overwrite]`: writes the value if the file is missing (or always).
+fn init_file(f: &super::config::FilePlan) {
+    let Some((value, overwrite)) = f.init else {
+        return;
+    };
+    if overwrite || !std::path::Path::new(&f.path).exists() {
+        if let Err(e) = std::fs::write(&f.path, format!("{value}\n")) {
+            tracing::warn!("track_file {}: cannot write {}: {e}", f.name, f.path);
+        }
+    }
+}
+
+/// How often tracked files are read again.
+const FILE_POLL: Duration = Duration::from_millis(100);
 
 /// Who runs `script`: its `user` or `script_user`; else `keepalived_script` if that user
 /// exists; else, without `enable_script_security`, rsproxy's own user (`None`).
@@ -325,6 +357,8 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         tracks: Vec::new(),
         links,
         watch,
+        files: Vec::new(),
+        files_read: None,
         effective: None,
     })
 }
@@ -478,9 +512,26 @@ impl Runner {
         if !removed.is_empty() && self.fsm.state() == State::Master {
             self.restore(&removed);
         }
-        if self.tracks.is_empty() && self.links.is_empty() {
+        if self.tracks.is_empty() && self.links.is_empty() && self.files.is_empty() {
             return;
         }
+        if !self.files.is_empty() && self.files_read.is_none_or(|t| t.elapsed() >= FILE_POLL) {
+            self.files_read = Some(Instant::now());
+            for f in &mut self.files {
+                let value = std::fs::read_to_string(&f.0)
+                    .map(|t| parse_file_value(&t))
+                    .unwrap_or(0);
+                if value != f.3 {
+                    tracing::info!("({}) track_file {}: {value}", self.plan.name, f.0);
+                }
+                f.3 = value;
+            }
+        }
+        let file_effects: Vec<Option<i32>> = self
+            .files
+            .iter()
+            .map(|(_, weight, reverse, value)| file_effect(*value, *weight, *reverse))
+            .collect();
         let tracked: Vec<Tracked> = self
             .tracks
             .iter()
@@ -495,7 +546,7 @@ impl Runner {
                 up: *up,
             }))
             .collect();
-        let now = effective_priority(self.plan.priority, &tracked);
+        let now = effective_priority_with(self.plan.priority, &tracked, &file_effects);
         if now == self.effective {
             return;
         }
@@ -505,7 +556,7 @@ impl Runner {
         match (before, now) {
             (_, None) => {
                 tracing::info!(
-                    "({}) a tracked script or interface with weight 0 is down",
+                    "({}) a tracked script, interface or file puts the instance in FAULT",
                     self.plan.name
                 );
                 events.push(Event::Fault);

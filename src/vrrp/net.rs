@@ -443,6 +443,7 @@ mod tests {
             garp_master_refresh_repeat: 1,
             tracks: vec![],
             track_links: vec![],
+            track_files: vec![],
             notify: Default::default(),
         }
     }

@@ -68,13 +68,57 @@ pub struct Tracked {
     pub up: bool,
 }
 
+/// A `track_file`'s effect (keepalived.conf(5), "Track files"): with weight 0 a non-zero
+/// value is a fault; otherwise value × weight (negated with `reverse`) is added, and a
+/// result below -253 is a fault. `None`: fault.
+pub fn file_effect(value: i64, weight: i32, reverse: bool) -> Option<i32> {
+    if weight == 0 {
+        return (value == 0).then_some(0);
+    }
+    let mut result = value.saturating_mul(i64::from(weight));
+    if reverse {
+        result = result.saturating_neg();
+    }
+    if result < -253 {
+        return None;
+    }
+    Some(i32::try_from(result.min(253)).unwrap_or(253))
+}
+
+/// The number a tracked file holds, as keepalived reads it: leading blanks, an optional
+/// sign, digits; anything else (or no file) reads as 0.
+pub fn parse_file_value(text: &str) -> i64 {
+    let t = text.trim_start();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let v: i64 = digits.get(..end).and_then(|d| d.parse().ok()).unwrap_or(0);
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
 /// The effective priority, or `None` for FAULT (keepalived.conf(5), track_interface and
 /// track_script): weight 0 means FAULT while the object is down (with `reverse`: while up);
 /// a positive weight is added while the object is up, a negative one while it is down;
 /// `reverse` swaps up and down. The sum is kept within 1..=254; the address owner
 /// (priority 255) keeps 255.
 pub fn effective_priority(base: u8, tracked: &[Tracked]) -> Option<u8> {
+    effective_priority_with(base, tracked, &[])
+}
+
+/// [`effective_priority`] with the effects of tracked files ([`file_effect`]) too.
+pub fn effective_priority_with(base: u8, tracked: &[Tracked], files: &[Option<i32>]) -> Option<u8> {
     let mut sum: i32 = 0;
+    for f in files {
+        sum = sum.saturating_add((*f)?);
+    }
     for t in tracked {
         let up = t.up != t.reverse;
         match t.weight {
@@ -349,6 +393,25 @@ mod tests {
         assert_eq!(effective_priority(250, &[t(100, false, true)]), Some(254));
         assert_eq!(effective_priority(5, &[t(-100, false, false)]), Some(1));
         assert_eq!(effective_priority(255, &[t(-100, false, false)]), Some(255));
+    }
+
+    #[test]
+    fn tracked_files_count_as_keepalived_documents() {
+        // weight 0: non-zero is a fault.
+        assert_eq!(file_effect(0, 0, false), Some(0));
+        assert_eq!(file_effect(3, 0, false), None);
+        // value × weight, reverse negates; below -253 a fault.
+        assert_eq!(file_effect(-60, 1, false), Some(-60));
+        assert_eq!(file_effect(5, 2, true), Some(-10));
+        assert_eq!(file_effect(-254, 1, false), None);
+        assert_eq!(file_effect(1000, 1, false), Some(253));
+        assert_eq!(effective_priority_with(150, &[], &[Some(-60)]), Some(90));
+        assert_eq!(effective_priority_with(150, &[], &[Some(-60), None]), None);
+        assert_eq!(parse_file_value("  -60\n"), -60);
+        assert_eq!(parse_file_value("+7 apples"), 7);
+        assert_eq!(parse_file_value("apples"), 0);
+        assert_eq!(parse_file_value(""), 0);
+        assert_eq!(parse_file_value("99999999999999999999999"), 0);
     }
 
     #[test]
