@@ -882,6 +882,44 @@ fn track_file_moves_the_address() {
     for_pairs(track_file, &FOUR);
 }
 
+/// `virtual_routes`: the master has the route, the backup not; after a graceful failover
+/// the other way round.
+fn virtual_routes(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let extra = format!(
+        "    virtual_routes {{\n        198.51.100.0/24 via {}.254 dev eth0\n    }}\n",
+        lab.net
+    );
+    let has_route = |lab: &Lab, i: usize| {
+        netns::ip(&["-n", &lab.nodes[i], "route", "show", "198.51.100.0/24"])
+            .is_ok_and(|o| o.contains("198.51.100.0/24"))
+    };
+    let n0 = start(&mut lab, 0, a, &instance(&vip, 150, &extra));
+    let n1 = start(&mut lab, 1, b, &instance(&vip, 100, &extra));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip)
+            && has_route(&lab, 0)
+            && !has_route(&lab, 1))
+        .is_some(),
+        "{a:?}+{b:?}: node 0 is not master with the route alone\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    signal(n0.pid, "TERM");
+    assert!(
+        wait_for(Duration::from_secs(5), || has_route(&lab, 1)
+            && !has_route(&lab, 0))
+        .is_some(),
+        "{a:?}+{b:?}: the route did not move to node 1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+}
+
+#[test]
+fn virtual_routes_follow_the_master() {
+    for_pairs(virtual_routes, &FOUR);
+}
+
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every
 /// pair that failed.
 fn for_pairs(scenario: fn(Impl, Impl), pairs: &[(Impl, Impl)]) {
@@ -1099,8 +1137,8 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
     std::fs::write(
         &conf,
         "vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    \
-         priority 101\n    virtual_ipaddress {\n        192.0.2.100\n    }\n    virtual_routes {\n        \
-         192.0.2.0/24 dev eth0\n    }\n    smtp_alert\n}\n",
+         priority 101\n    virtual_ipaddress {\n        192.0.2.100\n    }\n    no_accept\n    \
+         smtp_alert\n}\n",
     )
     .unwrap();
     let out = Command::new(&bin).arg("-k").arg(&conf).output().unwrap();
@@ -1108,11 +1146,11 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("keepalived.conf: Line 10) vrrp_instance VI_1: `virtual_routes`"),
+        stderr.contains("keepalived.conf: Line 9) vrrp_instance VI_1: `no_accept`"),
         "{stderr}"
     );
     assert!(
-        stderr.contains("keepalived.conf: Line 12) vrrp_instance VI_1: `smtp_alert`"),
+        stderr.contains("keepalived.conf: Line 10) vrrp_instance VI_1: `smtp_alert`"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was started"), "{stderr}");

@@ -9,7 +9,7 @@ use super::notify::{NotifyCommand, NotifyPlan};
 use super::track::{split_command, ScriptPlan};
 use super::wire::Auth;
 use rsproxy_parser::ir::keepalived::{
-    self as ka, AcceptMode, AuthType, UnicastPeer, VirtualIp, VrrpState, VrrpVersion,
+    self as ka, AcceptMode, AuthType, UnicastPeer, VirtualIp, VirtualRoute, VrrpState, VrrpVersion,
 };
 use rsproxy_parser::{Diagnostic, Dialect, Span, Spanned};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -80,6 +80,8 @@ pub struct InstancePlan {
     pub vips: Vec<VirtualIp>,
     /// Added on MASTER, not advertised.
     pub excluded: Vec<VirtualIp>,
+    /// Added on MASTER (after the addresses), removed on leaving it (before them).
+    pub routes: Vec<VirtualRoute>,
     pub mcast_group: Ipv4Addr,
     /// `vrrp_mcast_group6` (IPv6 instances).
     pub mcast_group6: Ipv6Addr,
@@ -306,9 +308,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             });
         }
         r.refuse_tracks(&inst.track_process, "track_process", &ctx);
-        if let Some(v) = inst.virtual_routes.first() {
-            r.refuse(v.span, "virtual_routes", &ctx);
-        }
         if let Some(s) = &inst.smtp_alert {
             if s.node {
                 r.refuse(s.span, "smtp_alert", &ctx);
@@ -446,6 +445,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 .iter()
                 .map(|v| v.node.clone())
                 .collect(),
+            routes: inst.virtual_routes.iter().map(|v| v.node.clone()).collect(),
             mcast_group: g
                 .vrrp_mcast_group4
                 .as_ref()
@@ -577,7 +577,7 @@ mod tests {
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
         let text = "vrrp_track_process p1 {\n process haproxy\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_process {\n  p1\n }\n smtp_alert\n virtual_routes {\n  192.0.2.0/24 via 10.0.0.1 dev eth0\n }\n}\n";
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_process {\n  p1\n }\n smtp_alert\n no_accept\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
         let found: Vec<(u32, String)> = diags
@@ -596,7 +596,7 @@ mod tests {
             .iter()
             .any(|(l, m)| *l == 1 && m.contains("track_process p1: `track_process`")));
         assert_eq!(line_of("smtp_alert"), Some(13));
-        assert_eq!(line_of("virtual_routes"), Some(15));
+        assert_eq!(line_of("no_accept"), Some(14));
         // Rendered as keepalived renders its own messages: (FILE: Line N).
         let mut all = rsproxy_parser::Diagnostics::new();
         for d in diags {

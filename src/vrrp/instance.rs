@@ -118,6 +118,8 @@ struct Runner {
     links: Vec<(u32, i32, bool, bool)>,
     /// Link state and address removal announcements.
     watch: LinkWatch,
+    /// The interface index of each `virtual_routes` line's `dev`.
+    route_oifs: Vec<Option<u32>>,
     /// Each tracked file: path, weight, `reverse`, value last read.
     files: Vec<(String, i32, bool, i64)>,
     files_read: Option<Instant>,
@@ -323,6 +325,21 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
     };
     let mut links = Vec::new();
     let watch = LinkWatch::open().map_err(vip_err)?;
+    let mut route_oifs = Vec::new();
+    if !plan.routes.is_empty() {
+        let all = netlink.links().map_err(vip_err)?;
+        for r in &plan.routes {
+            route_oifs.push(match &r.dev {
+                Some(dev) => Some(
+                    all.iter()
+                        .find(|l| &l.name == dev)
+                        .map(|l| l.index)
+                        .ok_or_else(|| vip_err(VipError::NoInterface(dev.clone())))?,
+                ),
+                None => None,
+            });
+        }
+    }
     if !plan.track_links.is_empty() {
         let all = netlink.links().map_err(vip_err)?;
         for t in &plan.track_links {
@@ -357,6 +374,7 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         tracks: Vec::new(),
         links,
         watch,
+        route_oifs,
         files: Vec::new(),
         files_read: None,
         effective: None,
@@ -598,6 +616,11 @@ impl Runner {
                             tracing::error!("({}) {e}", self.plan.name);
                         }
                     }
+                    for (route, oif) in self.plan.routes.iter().zip(&self.route_oifs) {
+                        if let Err(e) = self.netlink.add_route(route, *oif) {
+                            tracing::error!("({}) {e}", self.plan.name);
+                        }
+                    }
                 }
                 Action::RemoveAddresses => {
                     tracing::info!("({}) removing VIPs", self.plan.name);
@@ -674,6 +697,11 @@ impl Runner {
     }
 
     fn remove_addresses(&mut self) {
+        for (route, oif) in self.plan.routes.iter().zip(&self.route_oifs) {
+            if let Err(e) = self.netlink.remove_route(route, *oif) {
+                tracing::error!("({}) {e}", self.plan.name);
+            }
+        }
         for vip in self.plan.vips.iter().chain(&self.plan.excluded) {
             if let Err(e) = self.netlink.remove(vip, &self.link) {
                 tracing::error!("({}) {e}", self.plan.name);

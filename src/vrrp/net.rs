@@ -432,6 +432,7 @@ mod tests {
             auth: Auth::pass("secret12"),
             vips: vec![],
             excluded: vec![],
+            routes: vec![],
             mcast_group: Ipv4Addr::new(224, 0, 0, 18),
             mcast_group6: super::super::wire::advert::MCAST_V6,
             src_ip: None,

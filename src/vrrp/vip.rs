@@ -14,9 +14,12 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressHeaderFlags, AddressMessage, AddressScope,
 };
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
-use rsproxy_parser::ir::keepalived::{AddrScope, VirtualIp};
+use rsproxy_parser::ir::keepalived::{AddrScope, VirtualIp, VirtualRoute};
 use std::net::IpAddr;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +40,10 @@ pub enum VipError {
         dev: String,
         error: std::io::Error,
     },
+    #[error("cannot add the route to {to}: {error}")]
+    AddRoute { to: String, error: std::io::Error },
+    #[error("cannot remove the route to {to}: {error}")]
+    RemoveRoute { to: String, error: std::io::Error },
     #[error("netlink: {0}")]
     Protocol(String),
 }
@@ -168,6 +175,7 @@ pub struct Netlink {
 const EEXIST: i32 = 17;
 const EADDRNOTAVAIL: i32 = 99;
 const ENODEV: i32 = 19;
+const ESRCH: i32 = 3;
 
 impl Netlink {
     pub fn open() -> Result<Netlink, VipError> {
@@ -325,6 +333,86 @@ impl Netlink {
         msg
     }
 
+    /// The RTM_NEWROUTE/RTM_DELROUTE body of `route` (`oif`: the index of its `dev`).
+    fn route_message(route: &VirtualRoute, oif: Option<u32>) -> RouteMessage {
+        let mut msg = RouteMessage::default();
+        msg.header.address_family = match route.to.addr {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
+        msg.header.destination_prefix_length = route.to.prefix;
+        msg.header.protocol = RouteProtocol::Static;
+        msg.header.kind = if route.blackhole {
+            RouteType::BlackHole
+        } else {
+            RouteType::Unicast
+        };
+        msg.header.scope = match route.scope {
+            Some(AddrScope::Link) => RouteScope::Link,
+            Some(AddrScope::Host) => RouteScope::Host,
+            Some(AddrScope::Site) => RouteScope::Site,
+            Some(AddrScope::Nowhere) => RouteScope::NoWhere,
+            Some(AddrScope::Global) => RouteScope::Universe,
+            // As `ip route`: a route with neither gateway nor blackhole is on-link.
+            None if route.via.is_none() && !route.blackhole => RouteScope::Link,
+            None => RouteScope::Universe,
+        };
+        let table = route.table.unwrap_or(u32::from(RouteHeader::RT_TABLE_MAIN));
+        msg.header.table = u8::try_from(table).unwrap_or(RouteHeader::RT_TABLE_UNSPEC);
+        msg.attributes.push(RouteAttribute::Table(table));
+        msg.attributes
+            .push(RouteAttribute::Destination(RouteAddress::from(
+                route.to.addr,
+            )));
+        if let Some(via) = route.via {
+            msg.attributes
+                .push(RouteAttribute::Gateway(RouteAddress::from(via)));
+        }
+        if let Some(src) = route.src {
+            msg.attributes
+                .push(RouteAttribute::PrefSource(RouteAddress::from(src)));
+        }
+        if let Some(metric) = route.metric {
+            msg.attributes.push(RouteAttribute::Priority(metric));
+        }
+        if let Some(oif) = oif {
+            msg.attributes.push(RouteAttribute::Oif(oif));
+        }
+        msg
+    }
+
+    fn route_name(route: &VirtualRoute) -> String {
+        format!("{}/{}", route.to.addr, route.to.prefix)
+    }
+
+    /// Adds `route` (present already: fine).
+    pub fn add_route(&mut self, route: &VirtualRoute, oif: Option<u32>) -> Result<(), VipError> {
+        match self.request(
+            RouteNetlinkMessage::NewRoute(Self::route_message(route, oif)),
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+        )? {
+            Ok(_) | Err(EEXIST) => Ok(()),
+            Err(errno) => Err(VipError::AddRoute {
+                to: Self::route_name(route),
+                error: std::io::Error::from_raw_os_error(errno),
+            }),
+        }
+    }
+
+    /// Removes `route` (absent already: fine).
+    pub fn remove_route(&mut self, route: &VirtualRoute, oif: Option<u32>) -> Result<(), VipError> {
+        match self.request(
+            RouteNetlinkMessage::DelRoute(Self::route_message(route, oif)),
+            NLM_F_REQUEST | NLM_F_ACK,
+        )? {
+            Ok(_) | Err(ESRCH) | Err(ENODEV) => Ok(()),
+            Err(errno) => Err(VipError::RemoveRoute {
+                to: Self::route_name(route),
+                error: std::io::Error::from_raw_os_error(errno),
+            }),
+        }
+    }
+
     /// Adds `vip` on `link` (present already: fine).
     pub fn add(&mut self, vip: &VirtualIp, link: &Link) -> Result<(), VipError> {
         let msg = Self::addr_message(vip, link.index);
@@ -364,6 +452,47 @@ impl Netlink {
 mod tests {
     use super::*;
     use rsproxy_parser::ir::IpNet;
+
+    #[test]
+    fn route_messages_carry_gateway_table_metric_and_type() {
+        let route = VirtualRoute {
+            to: IpNet {
+                addr: "198.51.100.0".parse().unwrap(),
+                prefix: 24,
+            },
+            src: Some("192.0.2.100".parse().unwrap()),
+            via: Some("192.0.2.254".parse().unwrap()),
+            dev: Some("eth0".into()),
+            table: Some(100),
+            metric: Some(5),
+            scope: None,
+            blackhole: false,
+            no_track: false,
+        };
+        let msg = Netlink::route_message(&route, Some(3));
+        assert_eq!(msg.header.destination_prefix_length, 24);
+        assert_eq!(msg.header.kind, RouteType::Unicast);
+        assert_eq!(msg.header.scope, RouteScope::Universe);
+        assert_eq!(msg.header.table, 100);
+        for a in [
+            RouteAttribute::Table(100),
+            RouteAttribute::Gateway(RouteAddress::Inet("192.0.2.254".parse().unwrap())),
+            RouteAttribute::PrefSource(RouteAddress::Inet("192.0.2.100".parse().unwrap())),
+            RouteAttribute::Priority(5),
+            RouteAttribute::Oif(3),
+        ] {
+            assert!(msg.attributes.contains(&a), "{a:?}");
+        }
+        let hole = VirtualRoute {
+            via: None,
+            blackhole: true,
+            ..route
+        };
+        assert_eq!(
+            Netlink::route_message(&hole, None).header.kind,
+            RouteType::BlackHole
+        );
+    }
 
     #[test]
     fn address_messages_carry_prefix_scope_label_and_broadcast() {
