@@ -182,7 +182,19 @@ fn main() -> ExitCode {
     // them, before anything starts.
     let vrrp_plans = match checked.keepalived.as_ref().map(rsproxy::vrrp::config::plan) {
         None => None,
-        Some(Ok(plans)) => Some(plans),
+        Some(Ok(plans)) => {
+            if !plans.warnings.is_empty() {
+                let mut d = rsproxy_parser::Diagnostics::new();
+                for w in &plans.warnings {
+                    d.push(w.clone());
+                }
+                eprint!(
+                    "{}",
+                    d.render(&checked.sources, std::process::id(), cli.verbose)
+                );
+            }
+            Some(plans)
+        }
         Some(Err(refused)) => {
             let mut d = rsproxy_parser::Diagnostics::new();
             for r in refused {

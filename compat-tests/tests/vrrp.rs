@@ -920,6 +920,79 @@ fn virtual_routes_follow_the_master() {
     for_pairs(virtual_routes, &FOUR);
 }
 
+/// `vrrp_sync_group G { group { VI_1 VI_2 } }` on both nodes, node 0 at 150 for both, node 1
+/// at 100; VI_1 of node 0 tracks a file. `-60` in it: node 0's VI_1 drops to 90 and goes
+/// BACKUP, and its group takes VI_2 along, so node 1 ends up with both addresses; `0`
+/// again: node 0 takes both back.
+fn sync_group(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let (vip1, vip2) = (lab.vip(), format!("{}.101", lab.net));
+    let dir = lab.dir.clone();
+    let file = |i: usize| dir.join(format!("n{i}.val"));
+    let conf = |i: usize, priority: u8| {
+        let inst = |name: &str, vrid: u8, vip: &str, extra: &str| {
+            instance(vip, priority, extra)
+                .replace("VI_1", name)
+                .replace("virtual_router_id 51", &format!("virtual_router_id {vrid}"))
+        };
+        format!(
+            "track_file tf {{\n    file \"{}\"\n    weight 1\n}}\n\
+             vrrp_sync_group G {{\n    group {{\n        VI_1\n        VI_2\n    }}\n}}\n{}{}",
+            file(i).display(),
+            inst("VI_1", 51, &vip1, "    track_file {\n        tf\n    }\n"),
+            inst("VI_2", 52, &vip2, "")
+        )
+    };
+    std::fs::write(file(0), "0\n").unwrap();
+    std::fs::write(file(1), "0\n").unwrap();
+    let (c0, c1) = (conf(0, 150), conf(1, 100));
+    let n0 = start(&mut lab, 0, a, &c0);
+    let n1 = start(&mut lab, 1, b, &c1);
+    let holds_both = |lab: &Lab, i: usize| lab.holds(i, &vip1) && lab.holds(i, &vip2);
+    let holds_none = |lab: &Lab, i: usize| !lab.holds(i, &vip1) && !lab.holds(i, &vip2);
+    assert!(
+        wait_for(ELECTION_LIMIT, || holds_both(&lab, 0)
+            && holds_none(&lab, 1))
+        .is_some(),
+        "{a:?}+{b:?}: node 0 does not hold both addresses alone\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    std::fs::write(file(0), "-60\n").unwrap();
+    assert!(
+        wait_for(Duration::from_secs(12), || holds_both(&lab, 1) && holds_none(&lab, 0))
+            .is_some(),
+        "{a:?}+{b:?}: node 0's VI_1 at 90 did not move both addresses to node 1: node 0 {:?}, node 1 {:?}\n{}",
+        lab.addrs(&lab.nodes[0]),
+        lab.addrs(&lab.nodes[1]),
+        logs(&lab, &[&n0, &n1])
+    );
+    // And it stays so (node 0's VI_2, at 150, does not take its address back alone).
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        assert!(
+            holds_both(&lab, 1) && holds_none(&lab, 0),
+            "{a:?}+{b:?}: the group split: node 0 {:?}, node 1 {:?}\n{}",
+            lab.addrs(&lab.nodes[0]),
+            lab.addrs(&lab.nodes[1]),
+            logs(&lab, &[&n0, &n1])
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::write(file(0), "0\n").unwrap();
+    assert!(
+        wait_for(Duration::from_secs(12), || holds_both(&lab, 0)
+            && holds_none(&lab, 1))
+        .is_some(),
+        "{a:?}+{b:?}: node 0 did not take both addresses back\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+}
+
+#[test]
+fn sync_group_members_move_together() {
+    for_pairs(sync_group, &FOUR);
+}
+
 /// Runs `scenario` for each pair at once (each in its own lab), then fails with every
 /// pair that failed.
 fn for_pairs(scenario: fn(Impl, Impl), pairs: &[(Impl, Impl)]) {

@@ -25,6 +25,10 @@ pub struct VrrpPlan {
     pub script_security: bool,
     /// The `track_file`s some instance tracks.
     pub files: Vec<FilePlan>,
+    /// Each `vrrp_sync_group`: its name and the indexes of its members in `instances`.
+    pub sync_groups: Vec<(String, Vec<usize>)>,
+    /// What keepalived logs and rsproxy prints at start (the run goes on).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// A `track_file` block.
@@ -203,12 +207,33 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
         }
     }
     r.refuse_garp_extras(&g.garp, "vrrp_garp_", global);
+    let mut sync_groups = Vec::new();
     for sg in &cfg.sync_groups {
-        r.refuse(
-            sg.name.span,
-            "vrrp_sync_group",
-            &format!("vrrp_sync_group {}", sg.name.node),
-        );
+        let ctx = format!("vrrp_sync_group {}", sg.name.node);
+        r.refuse_tracks(&sg.track_script, "track_script", &ctx);
+        r.refuse_tracks(&sg.track_interface, "track_interface", &ctx);
+        r.refuse_tracks(&sg.track_file, "track_file", &ctx);
+        r.refuse_tracks(&sg.track_process, "track_process", &ctx);
+        for (c, kw) in [
+            (&sg.notify.master, "notify_master"),
+            (&sg.notify.backup, "notify_backup"),
+            (&sg.notify.fault, "notify_fault"),
+            (&sg.notify.stop, "notify_stop"),
+            (&sg.notify.any, "notify"),
+        ] {
+            r.refuse_if(c, kw, &ctx);
+        }
+        if let Some(s) = &sg.smtp_alert {
+            if s.node {
+                r.refuse(s.span, "smtp_alert", &ctx);
+            }
+        }
+        let members: Vec<usize> = sg
+            .members
+            .iter()
+            .filter_map(|m| cfg.instances.iter().position(|i| i.name.node == m.node))
+            .collect();
+        sync_groups.push((sg.name.node.clone(), members));
     }
     for tp in &cfg.track_processes {
         r.refuse(
@@ -220,6 +245,12 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
 
     let mut scripts: Vec<ScriptPlan> = Vec::new();
     let mut files: Vec<FilePlan> = Vec::new();
+    let mut warnings = Vec::new();
+    let in_sync_group = |name: &str| {
+        cfg.sync_groups
+            .iter()
+            .any(|g| g.members.iter().any(|m| m.node == name))
+    };
     let mut plans = Vec::new();
     for inst in &cfg.instances {
         let ctx = format!("vrrp_instance {}", inst.name.node);
@@ -399,6 +430,61 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .or(g.garp.master_repeat.as_ref())
             .map(|d| d.node)
             .unwrap_or(DEFAULT_GARP_MASTER_REPEAT);
+        // keepalived 2.2: "ignoring weight from tracked ... due to SYNC group. specify
+        // weight 0": in a sync group every tracked object counts with weight 0 (down =
+        // FAULT, for the whole group).
+        let mut track_links: Vec<LinkTrackPlan> = inst
+            .dont_track_primary
+            .is_none()
+            .then(|| LinkTrackPlan {
+                interface: interface.node.clone(),
+                weight: 0,
+                reverse: false,
+            })
+            .into_iter()
+            .chain(inst.track_interface.iter().map(|t| {
+                let w = t.weight.as_ref().map(|w| w.node);
+                LinkTrackPlan {
+                    interface: t.name.node.clone(),
+                    weight: w.map(|w| w.value).unwrap_or(0),
+                    reverse: w.is_some_and(|w| w.reverse),
+                }
+            }))
+            .collect();
+        if in_sync_group(&inst.name.node) {
+            let mut warn = |what: &str, name: &str, span: Span| {
+                warnings.push(Diagnostic::warning(
+                    Dialect::Keepalived,
+                    span,
+                    format!(
+                        "({}) ignoring weight from tracked {what} {name} due to SYNC group. specify weight 0",
+                        inst.name.node
+                    ),
+                ));
+            };
+            for (t, r) in tracks.iter_mut().zip(&inst.track_script) {
+                if t.weight != 0 {
+                    warn("script", &r.name.node, r.name.span);
+                    t.weight = 0;
+                }
+            }
+            for (t, r) in track_files.iter_mut().zip(&inst.track_file) {
+                if t.weight != 0 {
+                    warn("file", &r.name.node, r.name.span);
+                    t.weight = 0;
+                }
+            }
+            for r in inst
+                .track_interface
+                .iter()
+                .filter(|r| r.weight.as_ref().is_some_and(|w| w.node.value != 0))
+            {
+                warn("interface", &r.name.node, r.name.span);
+            }
+            for t in track_links.iter_mut() {
+                t.weight = 0;
+            }
+        }
         let garp_master_refresh = inst
             .garp
             .master_refresh
@@ -470,24 +556,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             garp_master_refresh_repeat,
             tracks,
             track_files,
-            track_links: inst
-                .dont_track_primary
-                .is_none()
-                .then(|| LinkTrackPlan {
-                    interface: interface.node.clone(),
-                    weight: 0,
-                    reverse: false,
-                })
-                .into_iter()
-                .chain(inst.track_interface.iter().map(|t| {
-                    let w = t.weight.as_ref().map(|w| w.node);
-                    LinkTrackPlan {
-                        interface: t.name.node.clone(),
-                        weight: w.map(|w| w.value).unwrap_or(0),
-                        reverse: w.is_some_and(|w| w.reverse),
-                    }
-                }))
-                .collect(),
+            track_links,
             notify: notify_plan(&inst.notify, g),
         });
     }
@@ -497,6 +566,8 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             scripts,
             script_security: g.enable_script_security.is_some(),
             files,
+            sync_groups,
+            warnings,
         })
     } else {
         Err(r.0)
@@ -651,6 +722,24 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[test]
+    fn sync_group_members_track_with_weight_0_as_keepalived_does() {
+        let (p, _) = checked(
+            "track_file tf {\n file /run/tf\n weight 1\n}\n\
+             vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n}\n\
+             vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  192.0.2.1\n }\n track_file {\n  tf\n }\n}\n\
+             vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress {\n  192.0.2.2\n }\n}\n",
+        );
+        let p = p.unwrap();
+        assert_eq!(p.sync_groups, [("G".to_string(), vec![0, 1])]);
+        assert_eq!(p.instances[0].track_files[0].weight, 0);
+        assert_eq!(p.warnings.len(), 1);
+        assert!(p.warnings[0]
+            .message
+            .contains("ignoring weight from tracked file tf due to SYNC group"));
+        assert_eq!(p.warnings[0].span.line, 18);
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct Config {
     pub garp_master_delay: Duration,
     /// `garp_master_refresh`: announce again this often while master (zero: never).
     pub garp_master_refresh: Duration,
+    /// A member of a `vrrp_sync_group`: its Master_Down_Timer running out makes it *want*
+    /// MASTER ([`Instance::wants_master`]); the group moves it with [`Event::SyncMaster`].
+    pub sync_group: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +92,8 @@ pub enum Reason {
     Shutdown,
     Fault,
     FaultCleared,
+    /// Another member of its `vrrp_sync_group` changed state.
+    SyncGroup,
 }
 
 impl fmt::Display for Reason {
@@ -106,6 +111,7 @@ impl fmt::Display for Reason {
             Reason::Shutdown => f.write_str("shutdown"),
             Reason::Fault => f.write_str("fault"),
             Reason::FaultCleared => f.write_str("fault cleared"),
+            Reason::SyncGroup => f.write_str("its sync group"),
         }
     }
 }
@@ -130,6 +136,10 @@ pub enum Event {
     /// A tracked object with weight 0 failed (keepalived: FAULT).
     Fault,
     FaultCleared,
+    /// Sync group: every member wants MASTER (or is); a backup becomes master.
+    SyncMaster,
+    /// Sync group: a member left MASTER; a master becomes backup.
+    SyncBackup,
 }
 
 /// What the caller must do, in order.
@@ -174,6 +184,8 @@ pub struct Instance {
     refresh_timer: Option<Instant>,
     /// When a lower-priority master may be preempted (`preempt_delay`).
     preempt_at: Option<Instant>,
+    /// Sync group member whose Master_Down_Timer ran out.
+    wants_master: bool,
 }
 
 fn cs(n: u64) -> Duration {
@@ -193,7 +205,13 @@ impl Instance {
             garp_timer: None,
             refresh_timer: None,
             preempt_at: None,
+            wants_master: false,
         }
+    }
+
+    /// A sync group member in BACKUP that would be MASTER but for its group.
+    pub fn wants_master(&self) -> bool {
+        self.wants_master
     }
 
     pub fn state(&self) -> State {
@@ -276,14 +294,33 @@ impl Instance {
             (_, Event::FaultCleared) | (_, Event::Startup) => {}
             (State::Backup, Event::Timer) => {
                 if self.master_down_timer.is_some_and(|t| t <= now) {
-                    let reason = if self.master_stopped {
-                        Reason::MasterStopped
+                    if self.cfg.sync_group {
+                        // keepalived: a member goes MASTER only with its whole group.
+                        self.master_down_timer = None;
+                        self.wants_master = true;
                     } else {
-                        Reason::MasterDown
-                    };
-                    self.become_master(now, reason, &mut out);
+                        let reason = if self.master_stopped {
+                            Reason::MasterStopped
+                        } else {
+                            Reason::MasterDown
+                        };
+                        self.become_master(now, reason, &mut out);
+                    }
                 }
             }
+            (State::Backup, Event::SyncMaster) => {
+                self.become_master(now, Reason::SyncGroup, &mut out);
+            }
+            (State::Master, Event::SyncBackup) => {
+                self.leave_master(&mut out);
+                self.adver_timer = None;
+                self.garp_timer = None;
+                self.refresh_timer = None;
+                self.master_stopped = false;
+                self.start_master_down(now);
+                self.change(State::Backup, Reason::SyncGroup, &mut out);
+            }
+            (_, Event::SyncMaster | Event::SyncBackup) => {}
             (State::Master, Event::Timer) => {
                 if self.adver_timer.is_some_and(|t| t <= now) {
                     out.push(Action::SendAdvert {
@@ -324,6 +361,7 @@ impl Instance {
     fn backup_receives(&mut self, priority: u8, interval_cs: u16, now: Instant) {
         if priority == PRIORITY_STOP {
             self.master_stopped = true;
+            self.wants_master = false;
             self.master_down_timer = Some(now + self.skew_time());
             return;
         }
@@ -350,6 +388,7 @@ impl Instance {
 
     /// Starts the Master_Down_Timer at Master_Down_Interval from `now`.
     fn start_master_down(&mut self, now: Instant) {
+        self.wants_master = false;
         self.master_down_since = Some(now);
         self.master_down_timer = Some(now + self.master_down_interval());
     }
@@ -424,6 +463,7 @@ impl Instance {
         self.master_down_timer = None;
         self.master_down_since = None;
         self.master_stopped = false;
+        self.wants_master = false;
         self.preempt_at = None;
         self.adver_timer = Some(now + self.advert_interval());
         self.garp_timer = if self.cfg.garp_master_delay.is_zero() {
@@ -460,6 +500,7 @@ impl Instance {
         self.refresh_timer = None;
         self.preempt_at = None;
         self.master_stopped = false;
+        self.wants_master = false;
     }
 
     fn change(&mut self, to: State, reason: Reason, out: &mut Vec<Action>) {

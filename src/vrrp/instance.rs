@@ -125,6 +125,12 @@ struct Runner {
     files_read: Option<Instant>,
     /// The effective priority last given to the state machine (`None`: FAULT).
     effective: Option<u8>,
+    /// Its `vrrp_sync_group` and its place in it.
+    sync: Option<(Arc<super::sync::Group>, usize)>,
+    /// Another member of the group is in FAULT.
+    group_fault: bool,
+    /// Whether the state machine was told FAULT (own or group).
+    faulted: bool,
 }
 
 /// Checks the scripts, opens every instance's sockets, then starts one thread per script
@@ -138,8 +144,18 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
     for f in &plan.files {
         init_file(f);
     }
+    let groups: Vec<(Arc<super::sync::Group>, Vec<usize>)> = plan
+        .sync_groups
+        .iter()
+        .map(|(name, members)| {
+            (
+                Arc::new(super::sync::Group::new(name.clone(), members.len())),
+                members.clone(),
+            )
+        })
+        .collect();
     let mut runners = Vec::new();
-    for mut instance in plan.instances {
+    for (k, mut instance) in plan.instances.into_iter().enumerate() {
         let name = format!("notify of vrrp_instance {}", instance.name);
         for c in instance.notify.commands_mut() {
             if plan.script_security {
@@ -147,7 +163,13 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
             }
             c.ids = script_ids(&name, c.user.as_ref(), plan.script_security)?;
         }
-        runners.push(prepare(instance)?);
+        let sync = groups.iter().find_map(|(g, members)| {
+            let at = members.iter().position(|m| *m == k)?;
+            Some((Arc::clone(g), at))
+        });
+        let mut runner = prepare(instance, sync.is_some())?;
+        runner.sync = sync;
+        runners.push(runner);
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut vrrp = Vrrp {
@@ -280,7 +302,7 @@ fn script_is_secure(name: &str, argv: &[String]) -> Result<(), StartError> {
     Ok(())
 }
 
-fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
+fn prepare(plan: InstancePlan, sync_group: bool) -> Result<Runner, StartError> {
     let instance = plan.name.clone();
     let vip_err = |error| StartError::Vip {
         instance: instance.clone(),
@@ -362,6 +384,7 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         primary_ip: src,
         garp_master_delay: plan.garp_master_delay,
         garp_master_refresh: plan.garp_master_refresh,
+        sync_group,
     });
     Ok(Runner {
         plan,
@@ -377,6 +400,9 @@ fn prepare(plan: InstancePlan) -> Result<Runner, StartError> {
         route_oifs,
         files: Vec::new(),
         files_read: None,
+        sync: None,
+        group_fault: false,
+        faulted: false,
         effective: None,
     })
 }
@@ -412,12 +438,10 @@ impl Runner {
         self.track(false);
         let actions = self.fsm.on_event(Event::Startup, Instant::now());
         self.apply(actions);
-        if self.effective.is_none() {
-            let actions = self.fsm.on_event(Event::Fault, Instant::now());
-            self.apply(actions);
-        }
+        self.update_fault();
         loop {
             self.track(true);
+            self.sync_turn();
             if stop.load(Ordering::SeqCst) {
                 self.shutdown();
                 tracing::info!("({}) stopped", self.plan.name);
@@ -565,37 +589,70 @@ impl Runner {
             }))
             .collect();
         let now = effective_priority_with(self.plan.priority, &tracked, &file_effects);
-        if now == self.effective {
-            return;
-        }
-        let before = self.effective;
-        self.effective = now;
-        let mut events = Vec::new();
-        match (before, now) {
-            (_, None) => {
-                tracing::info!(
+        if now != self.effective {
+            let before = self.effective;
+            self.effective = now;
+            match now {
+                None => tracing::info!(
                     "({}) a tracked script, interface or file puts the instance in FAULT",
                     self.plan.name
-                );
-                events.push(Event::Fault);
-            }
-            (None, Some(p)) => {
-                tracing::info!(
-                    "({}) tracked scripts recovered, priority {p}",
-                    self.plan.name
-                );
-                events.push(Event::SetPriority(p));
-                events.push(Event::FaultCleared);
-            }
-            (Some(old), Some(p)) => {
-                tracing::info!("({}) effective priority {old} -> {p}", self.plan.name);
-                events.push(Event::SetPriority(p));
+                ),
+                Some(p) => {
+                    match before {
+                        Some(old) => {
+                            tracing::info!("({}) effective priority {old} -> {p}", self.plan.name)
+                        }
+                        None => tracing::info!(
+                            "({}) tracked objects recovered, priority {p}",
+                            self.plan.name
+                        ),
+                    }
+                    let actions = self.fsm.on_event(Event::SetPriority(p), Instant::now());
+                    self.apply(actions);
+                }
             }
         }
-        for event in events {
-            if !started && event == Event::Fault {
-                continue;
+        if started {
+            self.update_fault();
+        }
+    }
+
+    /// Tells the state machine FAULT or its end when the instance's own tracking or its
+    /// sync group changes its mind.
+    fn update_fault(&mut self) {
+        let fault = self.effective.is_none() || self.group_fault;
+        if fault != self.faulted {
+            self.faulted = fault;
+            let event = if fault {
+                Event::Fault
+            } else {
+                Event::FaultCleared
+            };
+            let actions = self.fsm.on_event(event, Instant::now());
+            self.apply(actions);
+        }
+    }
+
+    /// One turn with the sync group, if any: publish our state, apply what the group says.
+    fn sync_turn(&mut self) {
+        let Some((group, at)) = self.sync.clone() else {
+            return;
+        };
+        let (event, group_fault) = group.turn(
+            at,
+            self.fsm.state(),
+            self.fsm.wants_master(),
+            self.effective.is_none(),
+        );
+        if group_fault != self.group_fault {
+            self.group_fault = group_fault;
+            if group_fault {
+                tracing::info!("({}) sync group {} is in FAULT", self.plan.name, group.name);
             }
+            self.update_fault();
+        }
+        if let Some(event) = event {
+            tracing::info!("({}) sync group {}: {event:?}", self.plan.name, group.name);
             let actions = self.fsm.on_event(event, Instant::now());
             self.apply(actions);
         }

@@ -6,6 +6,7 @@
 //! - [`net`]: the VRRP socket of an instance (raw IP protocol 112) and gratuitous ARP.
 //! - [`vip`]: floating addresses through rtnetlink.
 //! - [`notify`]: notify_* scripts on transitions.
+//! - [`sync`]: `vrrp_sync_group`s.
 //! - [`track`]: `vrrp_script` runs and the effective priority they give.
 //! - [`instance`]: one thread per instance driving the state machine and its I/O.
 
@@ -14,6 +15,7 @@ pub mod fsm;
 pub mod instance;
 pub mod net;
 pub mod notify;
+pub mod sync;
 mod sys;
 pub mod track;
 pub mod vip;

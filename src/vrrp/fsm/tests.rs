@@ -19,6 +19,7 @@ fn cfg(version: Version, priority: u8) -> Config {
         primary_ip: ME,
         garp_master_delay: Duration::ZERO,
         garp_master_refresh: Duration::ZERO,
+        sync_group: false,
     }
 }
 
@@ -409,4 +410,37 @@ fn garp_master_refresh_announces_again_while_master_only() {
     // Leaving MASTER stops it.
     r.ev(6200, advert(HIGHER_IP, 200));
     assert_eq!(r.deadline_ms(), Some(9809));
+}
+
+#[test]
+fn a_sync_group_member_waits_for_its_group_to_become_master() {
+    let mut c = cfg(Version::V2, 100);
+    c.sync_group = true;
+    let mut r = Run::new(c);
+    r.ev(0, Event::Startup);
+    // Its timer runs out: it wants MASTER but stays BACKUP, with no timer left.
+    assert!(r.io(3610, Event::Timer).is_empty());
+    assert_eq!(r.fsm.state(), State::Backup);
+    assert!(r.fsm.wants_master());
+    assert_eq!(r.fsm.next_deadline(), None);
+    // An advert from a master cancels the wish.
+    r.ev(4000, advert(HIGHER_IP, 200));
+    assert!(!r.fsm.wants_master());
+    r.ev(7610, Event::Timer);
+    assert!(r.fsm.wants_master());
+    // The group moves it.
+    let acts = r.ev(7700, Event::SyncMaster);
+    assert_eq!(acts[..3], BECOME_MASTER);
+    assert!(acts.contains(&Action::StateChange {
+        from: State::Backup,
+        to: State::Master,
+        reason: Reason::SyncGroup
+    }));
+    // And back.
+    let acts = r.io(8000, Event::SyncBackup);
+    assert_eq!(acts, vec![Action::RemoveAddresses]);
+    assert_eq!(r.fsm.state(), State::Backup);
+    assert_eq!(r.deadline_ms(), Some(11609));
+    // A SyncBackup to a backup, a SyncMaster to a master: nothing.
+    assert!(r.io(8100, Event::SyncBackup).is_empty());
 }
