@@ -6,7 +6,7 @@
 //! - [`net`]: the VRRP socket of an instance (raw IP protocol 112) and gratuitous ARP.
 //! - [`vip`]: floating addresses through rtnetlink.
 //! - [`notify`]: notify_* scripts on transitions.
-//! - [`sync`]: `vrrp_sync_group`s.
+//! - [`sync`]: sync groups (`vrrp_sync_group`).
 //! - [`track`]: `vrrp_script` runs and the effective priority they give.
 //! - [`instance`]: one thread per instance driving the state machine and its I/O.
 

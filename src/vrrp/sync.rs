@@ -172,7 +172,7 @@ mod tests {
         let mut g = Members::new(2);
         g.turn(0, Master, false, false);
         assert_eq!(g.turn(1, Fault, false, true), (None, true));
-        assert_eq!(g.turn(0, Master, false, false).1, true);
+        assert!(g.turn(0, Master, false, false).1);
         assert_eq!(g.turn(1, Backup, false, false), (None, false));
         assert_eq!(g.turn(0, Fault, false, false).1, false);
         // Out-of-range members are ignored.
