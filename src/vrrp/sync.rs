@@ -174,7 +174,7 @@ mod tests {
         assert_eq!(g.turn(1, Fault, false, true), (None, true));
         assert!(g.turn(0, Master, false, false).1);
         assert_eq!(g.turn(1, Backup, false, false), (None, false));
-        assert_eq!(g.turn(0, Fault, false, false).1, false);
+        assert!(!g.turn(0, Fault, false, false).1);
         // Out-of-range members are ignored.
         assert_eq!(g.turn(7, Master, false, true), (None, false));
     }
