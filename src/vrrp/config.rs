@@ -6,6 +6,7 @@
 
 use super::fsm::Version;
 use super::notify::{NotifyCommand, NotifyPlan};
+use super::process::ProcessPlan;
 use super::track::{split_command, ScriptPlan};
 use super::wire::Auth;
 use rsproxy_parser::ir::keepalived::{
@@ -29,6 +30,8 @@ pub struct VrrpPlan {
     pub sync_groups: Vec<(String, Vec<usize>)>,
     /// What keepalived logs and rsproxy prints at start (the run goes on).
     pub warnings: Vec<Diagnostic>,
+    /// The `vrrp_track_process`es some instance tracks.
+    pub processes: Vec<ProcessPlan>,
 }
 
 /// A `track_file` block.
@@ -102,6 +105,8 @@ pub struct InstancePlan {
     pub tracks: Vec<TrackPlan>,
     pub track_links: Vec<LinkTrackPlan>,
     pub track_files: Vec<FileTrackPlan>,
+    /// `track_process` lines: `script` is an index into [`VrrpPlan::processes`].
+    pub track_processes: Vec<TrackPlan>,
     pub notify: NotifyPlan,
 }
 
@@ -235,16 +240,10 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .collect();
         sync_groups.push((sg.name.node.clone(), members));
     }
-    for tp in &cfg.track_processes {
-        r.refuse(
-            tp.name.span,
-            "track_process",
-            &format!("track_process {}", tp.name.node),
-        );
-    }
 
     let mut scripts: Vec<ScriptPlan> = Vec::new();
     let mut files: Vec<FilePlan> = Vec::new();
+    let mut processes: Vec<ProcessPlan> = Vec::new();
     let mut warnings = Vec::new();
     let in_sync_group = |name: &str| {
         cfg.sync_groups
@@ -338,7 +337,49 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 reverse: weight.is_some_and(|w| w.reverse),
             });
         }
-        r.refuse_tracks(&inst.track_process, "track_process", &ctx);
+        let mut track_processes = Vec::new();
+        for t in &inst.track_process {
+            let Some(tp) = cfg
+                .track_processes
+                .iter()
+                .find(|p| p.name.node == t.name.node)
+            else {
+                continue;
+            };
+            let Some(process) = &tp.process else {
+                continue;
+            };
+            let index = match processes
+                .iter()
+                .position(|p: &ProcessPlan| p.name == tp.name.node)
+            {
+                Some(i) => i,
+                None => {
+                    let secs = |d: &Option<Spanned<rsproxy_parser::ir::Duration>>| {
+                        d.as_ref()
+                            .map(|d| to_std(&d.node))
+                            .unwrap_or(Duration::ZERO)
+                    };
+                    processes.push(ProcessPlan {
+                        name: tp.name.node.clone(),
+                        process: process.node.clone(),
+                        param_match: tp.param_match.as_ref().map(|m| m.node),
+                        full_command: tp.full_command.is_some(),
+                        quorum: tp.quorum.as_ref().map(|q| q.node).unwrap_or(1),
+                        quorum_max: tp.quorum_max.as_ref().map(|q| q.node),
+                        fork_delay: secs(&tp.fork_delay),
+                        terminate_delay: secs(&tp.terminate_delay),
+                    });
+                    processes.len() - 1
+                }
+            };
+            let weight = t.weight.as_ref().or(tp.weight.as_ref()).map(|w| w.node);
+            track_processes.push(TrackPlan {
+                script: index,
+                weight: weight.map(|w| w.value).unwrap_or(1),
+                reverse: weight.is_some_and(|w| w.reverse),
+            });
+        }
         if let Some(s) = &inst.smtp_alert {
             if s.node {
                 r.refuse(s.span, "smtp_alert", &ctx);
@@ -474,6 +515,12 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                     t.weight = 0;
                 }
             }
+            for (t, r) in track_processes.iter_mut().zip(&inst.track_process) {
+                if t.weight != 0 {
+                    warn("process", &r.name.node, r.name.span);
+                    t.weight = 0;
+                }
+            }
             for r in inst
                 .track_interface
                 .iter()
@@ -556,6 +603,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             garp_master_refresh_repeat,
             tracks,
             track_files,
+            track_processes,
             track_links,
             notify: notify_plan(&inst.notify, g),
         });
@@ -568,6 +616,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             files,
             sync_groups,
             warnings,
+            processes,
         })
     } else {
         Err(r.0)
@@ -647,27 +696,25 @@ mod tests {
 
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
-        let text = "vrrp_track_process p1 {\n process haproxy\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n track_process {\n  p1\n }\n smtp_alert\n no_accept\n}\n";
+        let text = "vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n notify_master /bin/true\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n smtp_alert\n no_accept\n}\n\
+                    vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  192.0.2.101\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
         let found: Vec<(u32, String)> = diags
             .iter()
             .map(|d| (d.span.line, d.message.clone()))
             .collect();
-        let line_of = |kw: &str| {
+        let line_of = |who: &str, kw: &str| {
             found
                 .iter()
-                .find(|(_, m)| m.contains(&format!("VI_1: `{kw}`")))
+                .find(|(_, m)| m.contains(&format!("{who}: `{kw}`")))
                 .map(|(l, _)| *l)
         };
-        assert_eq!(line_of("track_process"), Some(11));
-        // The track_process block itself too.
-        assert!(found
-            .iter()
-            .any(|(l, m)| *l == 1 && m.contains("track_process p1: `track_process`")));
-        assert_eq!(line_of("smtp_alert"), Some(13));
-        assert_eq!(line_of("no_accept"), Some(14));
+        assert_eq!(line_of("vrrp_sync_group G", "notify_master"), Some(6));
+        assert_eq!(line_of("VI_1", "smtp_alert"), Some(14));
+        assert_eq!(line_of("VI_1", "no_accept"), Some(15));
+        assert_eq!(found.len(), 3, "{found:?}");
         // Rendered as keepalived renders its own messages: (FILE: Line N).
         let mut all = rsproxy_parser::Diagnostics::new();
         for d in diags {
@@ -675,7 +722,7 @@ mod tests {
         }
         let text = all.render(&sources, 1, false);
         assert!(
-            text.contains("keepalived.conf: Line 11) vrrp_instance VI_1: `track_process`"),
+            text.contains("keepalived.conf: Line 14) vrrp_instance VI_1: `smtp_alert`"),
             "{text}"
         );
     }

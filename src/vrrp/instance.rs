@@ -73,6 +73,7 @@ pub struct Vrrp {
     stop: Arc<AtomicBool>,
     threads: Vec<(String, JoinHandle<()>)>,
     scripts: Vec<ScriptRunner>,
+    processes: Option<super::process::ProcessWatch>,
 }
 
 impl Vrrp {
@@ -88,6 +89,9 @@ impl Vrrp {
         for s in self.scripts.drain(..) {
             s.join();
         }
+        if let Some(p) = self.processes.take() {
+            p.join();
+        }
     }
 }
 
@@ -99,6 +103,9 @@ impl Drop for Vrrp {
         }
         for s in self.scripts.drain(..) {
             s.join();
+        }
+        if let Some(p) = self.processes.take() {
+            p.join();
         }
     }
 }
@@ -176,6 +183,7 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
         stop: Arc::clone(&stop),
         threads: Vec::new(),
         scripts: Vec::new(),
+        processes: None,
     };
     for script in plan.scripts {
         let name = format!("vrrp_script {}", script.name);
@@ -188,6 +196,14 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
         })?;
         vrrp.scripts.push(runner);
     }
+    let watch = super::process::ProcessWatch::start(plan.processes, Arc::clone(&stop)).map_err(
+        |error| StartError::ScriptThread {
+            script: "track_process".into(),
+            error,
+        },
+    )?;
+    let process_statuses = watch.statuses.clone();
+    vrrp.processes = Some(watch);
     for mut runner in runners {
         runner.files = runner
             .plan
@@ -206,6 +222,10 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
                 let s = vrrp.scripts.get(t.script)?;
                 Some((s.status.clone(), t.weight, t.reverse))
             })
+            .chain(runner.plan.track_processes.iter().filter_map(|t| {
+                let s = process_statuses.get(t.script)?;
+                Some((s.clone(), t.weight, t.reverse))
+            }))
             .collect();
         let name = runner.plan.name.clone();
         let stop = Arc::clone(&stop);

@@ -7,6 +7,7 @@
 //! - [`vip`]: floating addresses through rtnetlink.
 //! - [`notify`]: notify_* scripts on transitions.
 //! - [`sync`]: sync groups (`vrrp_sync_group`).
+//! - [`process`]: `track_process` through /proc.
 //! - [`track`]: `vrrp_script` runs and the effective priority they give.
 //! - [`instance`]: one thread per instance driving the state machine and its I/O.
 
@@ -15,6 +16,7 @@ pub mod fsm;
 pub mod instance;
 pub mod net;
 pub mod notify;
+pub mod process;
 pub mod sync;
 mod sys;
 pub mod track;

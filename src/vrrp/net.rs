@@ -445,6 +445,7 @@ mod tests {
             tracks: vec![],
             track_links: vec![],
             track_files: vec![],
+            track_processes: vec![],
             notify: Default::default(),
         }
     }

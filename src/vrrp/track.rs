@@ -280,7 +280,7 @@ impl ScriptStatus {
     pub fn is_up(&self) -> bool {
         self.0.load(Ordering::SeqCst) == 1
     }
-    fn set(&self, up: bool) {
+    pub(crate) fn set(&self, up: bool) {
         self.0.store(u8::from(up), Ordering::SeqCst);
     }
 }
