@@ -1012,7 +1012,20 @@ fn track_process(a: Impl, b: Impl) {
             let _ = self.0.wait();
         }
     }
-    let run = || Running(Command::new(&exe).arg("600").spawn().unwrap());
+    // (ETXTBSY is retried: a fork in another test thread may briefly hold the copy open.)
+    let run = || {
+        let mut tries = 0;
+        loop {
+            match Command::new(&exe).arg("600").spawn() {
+                Ok(c) => return Running(c),
+                Err(e) if e.raw_os_error() == Some(26) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("{}: {e}", exe.display()),
+            }
+        }
+    };
     let proc0 = run();
     let c0 = format!(
         "vrrp_track_process p {{\n    process {name}\n    weight -60\n}}\n{}",
