@@ -54,6 +54,66 @@ fn skip(impls: &[Impl]) -> Option<String> {
     None
 }
 
+/// The alerts one node sends (`smtp_alert`, to a sink in its namespace) from its start
+/// until it is master and then stopped, without their `Date:` header.
+fn smtp_alerts(which: Impl) -> Vec<String> {
+    let mut lab = Lab::new(1).unwrap();
+    let vip = lab.vip();
+    let sink = PathBuf::from(env!("CARGO_BIN_EXE_smtp-sink"));
+    let ns0 = lab.nodes[0].clone();
+    let mut child = lab
+        .spawn_piped(&ns0, &sink, &["127.0.0.1:2525", "2", "9"])
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().and_then(Result::ok).as_deref(), Some("ready"));
+    let conf = format!(
+        "global_defs {{\n    notification_email {{\n        admin@example.com\n        ops@example.com\n    }}\n    \
+         notification_email_from keepalived@example.com\n    smtp_server 127.0.0.1 2525\n    \
+         smtp_connect_timeout 5\n    router_id LB1\n}}\n{}",
+        instance(&vip, 150, "    smtp_alert\n")
+    );
+    let n0 = start(&mut lab, 0, which, &conf);
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip)).is_some(),
+        "{which:?}: not master\n{}",
+        logs(&lab, &[&n0])
+    );
+    signal(n0.pid, "TERM");
+    let got: Vec<String> = lines
+        .map_while(Result::ok)
+        .map(|m| {
+            m.split("\\n")
+                .filter(|l| !l.starts_with("Date: "))
+                .collect::<Vec<_>>()
+                .join("\\n")
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    got
+}
+
+/// `smtp_alert`: rsproxy sends the messages keepalived sends (BACKUP at start, MASTER),
+/// envelope, headers and body, to every `notification_email`.
+#[test]
+fn smtp_alerts_are_keepalived_s() {
+    if let Some(why) = skip(&[Ka, Rs]) {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let (ka, rs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| smtp_alerts(Ka));
+        let rs = s.spawn(|| smtp_alerts(Rs));
+        (ka.join().unwrap(), rs.join().unwrap())
+    });
+    assert_eq!(ka.len(), 2, "keepalived sent {ka:?}");
+    assert!(ka[1].contains("Entering MASTER state"), "{ka:?}");
+    assert_eq!(
+        ka, rs,
+        "keepalived (left) and rsproxy (right) sent different alerts"
+    );
+}
+
 macro_rules! skip_unless_able {
     ($impls:expr) => {
         if let Some(why) = skip(&$impls) {

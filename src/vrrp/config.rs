@@ -7,6 +7,7 @@
 use super::fsm::Version;
 use super::notify::{NotifyCommand, NotifyPlan};
 use super::process::ProcessPlan;
+use super::smtp::SmtpPlan;
 use super::track::{split_command, ScriptPlan};
 use super::wire::Auth;
 use rsproxy_parser::ir::keepalived::{
@@ -108,6 +109,8 @@ pub struct InstancePlan {
     /// `track_process` lines: `script` is an index into [`VrrpPlan::processes`].
     pub track_processes: Vec<TrackPlan>,
     pub notify: NotifyPlan,
+    /// `smtp_alert` on, with a `smtp_server`.
+    pub smtp: Option<SmtpPlan>,
 }
 
 /// keepalived's defaults (keepalived.conf(5)).
@@ -167,6 +170,42 @@ impl Refusals {
     }
 }
 
+/// Where alerts go; `None` without `smtp_server`. An empty `router_id` is the host name,
+/// filled in at start.
+fn smtp_plan(g: &ka::GlobalDefs) -> Option<SmtpPlan> {
+    let server = g.smtp_server.as_ref()?;
+    let router_id = g
+        .router_id
+        .as_ref()
+        .map(|r| r.node.clone())
+        .unwrap_or_default();
+    Some(SmtpPlan {
+        server: server.node.host.clone(),
+        port: server.node.port,
+        helo: g
+            .smtp_helo_name
+            .as_ref()
+            .map(|h| h.node.clone())
+            .unwrap_or_else(|| router_id.clone()),
+        from: g
+            .notification_email_from
+            .as_ref()
+            .map(|f| f.node.clone())
+            .unwrap_or_default(),
+        to: g
+            .notification_email
+            .iter()
+            .map(|e| e.node.clone())
+            .collect(),
+        router_id,
+        connect_timeout: g
+            .smtp_connect_timeout
+            .as_ref()
+            .map(|d| to_std(&d.node))
+            .unwrap_or(Duration::from_secs(30)),
+    })
+}
+
 fn notify_plan(n: &ka::Notify, g: &ka::GlobalDefs) -> NotifyPlan {
     let cmd = |c: &Option<Spanned<ka::Command>>| {
         c.as_ref().map(|c| {
@@ -193,11 +232,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
     let mut r = Refusals(Vec::new());
     let g = &cfg.global_defs;
     let global = "global_defs";
-    if let Some(s) = &g.smtp_alert {
-        if s.node {
-            r.refuse(s.span, "smtp_alert", global);
-        }
-    }
     if let Some(s) = g.vrrp_strict {
         r.refuse(s, "vrrp_strict", global);
     }
@@ -380,12 +414,15 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 reverse: weight.is_some_and(|w| w.reverse),
             });
         }
-        if let Some(s) = &inst.smtp_alert {
-            if s.node {
-                r.refuse(s.span, "smtp_alert", &ctx);
-            }
-        }
         r.refuse_garp_extras(&inst.garp, "garp_", &ctx);
+        // smtp_alert: the instance's setting, else the global one (default off).
+        let smtp = inst
+            .smtp_alert
+            .as_ref()
+            .or(g.smtp_alert.as_ref())
+            .is_some_and(|a| a.node)
+            .then(|| smtp_plan(g))
+            .flatten();
         if let Some(a) = &inst.accept {
             if a.node == AcceptMode::NoAccept {
                 r.refuse(a.span, "no_accept", &ctx);
@@ -606,6 +643,7 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             track_processes,
             track_links,
             notify: notify_plan(&inst.notify, g),
+            smtp,
         });
     }
     if r.0.is_empty() {
@@ -697,7 +735,7 @@ mod tests {
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
         let text = "vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n notify_master /bin/true\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n smtp_alert\n no_accept\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n garp_lower_prio_repeat 2\n no_accept\n}\n\
                     vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  192.0.2.101\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
@@ -712,7 +750,7 @@ mod tests {
                 .map(|(l, _)| *l)
         };
         assert_eq!(line_of("vrrp_sync_group G", "notify_master"), Some(6));
-        assert_eq!(line_of("VI_1", "smtp_alert"), Some(14));
+        assert_eq!(line_of("VI_1", "garp_lower_prio_repeat"), Some(14));
         assert_eq!(line_of("VI_1", "no_accept"), Some(15));
         assert_eq!(found.len(), 3, "{found:?}");
         // Rendered as keepalived renders its own messages: (FILE: Line N).
@@ -722,7 +760,7 @@ mod tests {
         }
         let text = all.render(&sources, 1, false);
         assert!(
-            text.contains("keepalived.conf: Line 14) vrrp_instance VI_1: `smtp_alert`"),
+            text.contains("keepalived.conf: Line 14) vrrp_instance VI_1: `garp_lower_prio_repeat`"),
             "{text}"
         );
     }

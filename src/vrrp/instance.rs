@@ -174,6 +174,17 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
             let at = members.iter().position(|m| *m == k)?;
             Some((Arc::clone(g), at))
         });
+        if let Some(smtp) = &mut instance.smtp {
+            if smtp.router_id.is_empty() {
+                // keepalived's default router_id: the host name.
+                smtp.router_id = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_default();
+                if smtp.helo.is_empty() {
+                    smtp.helo = smtp.router_id.clone();
+                }
+            }
+        }
         let mut runner = prepare(instance, sync.is_some())?;
         runner.sync = sync;
         runners.push(runner);
@@ -731,6 +742,9 @@ impl Runner {
                         to,
                         priority,
                     ));
+                    if let Some(smtp) = &self.plan.smtp {
+                        super::smtp::alert(smtp, &self.plan.name, to);
+                    }
                 }
                 Action::LowerPriorityMaster { src, priority } => {
                     tracing::warn!(

@@ -6,6 +6,7 @@
 //! - [`net`]: the VRRP socket of an instance (raw IP protocol 112) and gratuitous ARP.
 //! - [`vip`]: floating addresses through rtnetlink.
 //! - [`notify`]: notify_* scripts on transitions.
+//! - [`smtp`]: `smtp_alert` e-mails.
 //! - [`sync`]: sync groups (`vrrp_sync_group`).
 //! - [`process`]: `track_process` through /proc.
 //! - [`track`]: `vrrp_script` runs and the effective priority they give.
@@ -17,6 +18,7 @@ pub mod instance;
 pub mod net;
 pub mod notify;
 pub mod process;
+pub mod smtp;
 pub mod sync;
 mod sys;
 pub mod track;

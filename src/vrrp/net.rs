@@ -447,6 +447,7 @@ mod tests {
             track_files: vec![],
             track_processes: vec![],
             notify: Default::default(),
+            smtp: None,
         }
     }
     const OWN: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 2);
