@@ -681,9 +681,9 @@ mod tests {
             env: Env::default(),
             is_local_address: None,
         });
+        let _ = std::fs::remove_dir_all(&dir);
         assert!(c.is_valid(), "{:?}", c.diagnostics);
         let plan = plan(c.keepalived.as_ref().unwrap());
-        let _ = std::fs::remove_dir_all(&dir);
         (plan, c.sources)
     }
 
