@@ -3,7 +3,9 @@
 //! Data flows one way (see DESIGN.md): the parser crate gives a validated IR; [`plan`] turns
 //! it into an immutable runtime plan; the runtime's tasks read the plan. [`balance`] holds
 //! the load-balancing algorithms: pure, synchronous, unit-tested.
-#![forbid(unsafe_code)]
+// Unsafe code is denied everywhere but `vrrp::sys`, which builds the one socket address
+// (AF_PACKET's sockaddr_ll) no safe API offers.
+#![deny(unsafe_code)]
 
 pub mod acl;
 pub mod balance;
@@ -13,3 +15,4 @@ pub mod proxy;
 pub mod re;
 pub mod runtime;
 pub mod stats;
+pub mod vrrp;

@@ -178,16 +178,45 @@ fn main() -> ExitCode {
     if !valid {
         return ExitCode::from(1);
     }
-    if cli.keepalived.is_some() {
-        eprintln!("rsproxy: VRRP (-k) is not carried out by the runtime yet; use --check for keepalived.conf");
-        return ExitCode::from(1);
-    }
+    // Keywords of keepalived.conf the VRRP runtime does not carry out are refused, all of
+    // them, before anything starts.
+    let vrrp_plans = match checked.keepalived.as_ref().map(rsproxy::vrrp::config::plan) {
+        None => None,
+        Some(Ok(plans)) => {
+            if !plans.warnings.is_empty() {
+                let mut d = rsproxy_parser::Diagnostics::new();
+                for w in &plans.warnings {
+                    d.push(w.clone());
+                }
+                eprint!(
+                    "{}",
+                    d.render(&checked.sources, std::process::id(), cli.verbose)
+                );
+            }
+            Some(plans)
+        }
+        Some(Err(refused)) => {
+            let mut d = rsproxy_parser::Diagnostics::new();
+            for r in refused {
+                d.push(r);
+            }
+            eprint!(
+                "{}",
+                d.render(&checked.sources, std::process::id(), cli.verbose)
+            );
+            eprintln!("rsproxy: keepalived.conf uses what the VRRP runtime does not carry out yet; nothing was started");
+            return ExitCode::from(1);
+        }
+    };
     if cli.daemon || cli.pidfile.is_some() {
         eprintln!("rsproxy: -D and -p are not carried out by the runtime yet; run in the foreground with -db");
         return ExitCode::from(1);
     }
     let Some(haproxy) = checked.haproxy.as_ref() else {
-        return ExitCode::from(2);
+        return match vrrp_plans {
+            Some(plans) => run_with_vrrp(None, plans),
+            None => ExitCode::from(2),
+        };
     };
     let plan = match rsproxy::plan::build(haproxy, cli.foreground) {
         Ok(p) => p,
@@ -203,6 +232,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(plans) = vrrp_plans {
+        return run_with_vrrp(Some(plan), plans);
+    }
     match rsproxy::runtime::run(plan) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -210,6 +242,76 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Runs the VRRP instances (each on its own thread, behind a panic boundary) and, with a
+/// HAProxy config, the proxy, until SIGTERM, SIGINT or SIGUSR1. On stop the VRRP masters
+/// first advertise priority 0 and remove their floating addresses, then the proxy stops.
+fn run_with_vrrp(
+    proxy: Option<rsproxy::plan::Plan>,
+    vrrp: rsproxy::vrrp::config::VrrpPlan,
+) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+    let signals = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("rsproxy: cannot start the signal handler: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // Signal handlers first, so a stop signal that arrives during start-up is not lost.
+    let stop = signals.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::user_defined1()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::user_defined2()),
+        )
+    });
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup), Ok(mut usr2)) = stop else {
+        eprintln!("rsproxy: cannot install the signal handlers");
+        return ExitCode::from(1);
+    };
+    let running = match proxy.map(rsproxy::runtime::start).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("[ALERT]    ({}) : {e}", std::process::id());
+            return ExitCode::from(1);
+        }
+    };
+    let vrrp = match rsproxy::vrrp::start(vrrp) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("rsproxy: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // SIGHUP/SIGUSR2 ask for a reload, which is not carried out yet: say so and keep
+    // running (their default action would kill the process and leave the floating
+    // addresses behind with no goodbye advertisement).
+    signals.block_on(async {
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = int.recv() => break,
+                _ = usr1.recv() => break,
+                _ = hup.recv() => {}
+                _ = usr2.recv() => {}
+            }
+            tracing::warn!("reload is not carried out yet: the running configuration is kept");
+        }
+    });
+    vrrp.stop();
+    drop(running);
+    ExitCode::SUCCESS
 }
 
 #[cfg(test)]

@@ -177,14 +177,22 @@ fn keepalived_style_errors() {
     assert!(err.contains("(k.conf: Line 5)"), "{err}");
 }
 
-/// description: running with a keepalived file says plainly that VRRP is not carried out
-/// yet, instead of serving without the floating IP.
+/// description: running VRRP on an interface that does not exist fails at start, naming the
+/// instance and the interface, instead of running without the floating IP.
 #[test]
-fn running_with_vrrp_says_it_is_not_carried_out() {
+fn running_with_vrrp_on_a_missing_interface_fails_naming_it() {
+    // (An interface that does not exist: this test must never run VRRP on the host's own
+    // interfaces. The VRRP runtime is tested in network namespaces, compat-tests/tests/vrrp.rs.)
     let s = Scratch::new("run");
-    s.file("good.cfg", GOOD).file("keepalived.conf", KEEPALIVED);
-    let out = rsproxy(&["-db", "-c", "good.cfg", "-k", "keepalived.conf"], &s.0);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("VRRP (-k) is not carried out by the runtime yet"));
+    s.file(
+        "keepalived.conf",
+        &KEEPALIVED.replace("interface eth0", "interface rsp-none0"),
+    );
+    let out = rsproxy(&["-k", "keepalived.conf"], &s.0);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("vrrp_instance VI_1: no interface named rsp-none0"),
+        "{stderr}"
+    );
 }

@@ -9,6 +9,7 @@
 //! - the mismatch report ([`table`], [`expected_text`], [`truncate`], [`verdict_word`],
 //!   [`locations_text`], [`basename`]).
 
+pub mod netns;
 pub mod runtime;
 
 use std::io::Read;
