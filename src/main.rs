@@ -287,7 +287,8 @@ fn run_with_vrrp(
             return ExitCode::from(1);
         }
     };
-    let vrrp = match rsproxy::vrrp::start(vrrp) {
+    let data_plane = running.as_ref().map(|r| r.state.alive.clone());
+    let vrrp = match rsproxy::vrrp::start_beside(vrrp, data_plane) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("rsproxy: {e}");

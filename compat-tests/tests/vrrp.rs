@@ -750,6 +750,164 @@ fn serve_through(which: Impl, hard: bool) {
     );
 }
 
+/// Stops one thread of another process (not its siblings) until the returned sender is
+/// dropped: ptrace's SEIZE + INTERRUPT, a ptrace-stop of that thread alone, without the
+/// group stop SIGSTOP would cause. The tracer thread detaches when told, or after 60 s.
+fn freeze_thread(tid: i32) -> std::sync::mpsc::Sender<()> {
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (ready, frozen) = std::sync::mpsc::channel::<Result<(), String>>();
+    std::thread::spawn(move || {
+        const PTRACE_SEIZE: libc::c_uint = 0x4206;
+        const PTRACE_INTERRUPT: libc::c_uint = 0x4207;
+        let fail = |what: &str| Err(format!("{what} {tid}: {}", std::io::Error::last_os_error()));
+        // SAFETY: plain syscalls on a thread id; no memory is shared with the tracee.
+        let seized = unsafe { libc::ptrace(PTRACE_SEIZE, tid, 0usize, 0usize) };
+        if seized != 0 {
+            let _ = ready.send(fail("PTRACE_SEIZE"));
+            return;
+        }
+        // SAFETY: as above.
+        let interrupted = unsafe { libc::ptrace(PTRACE_INTERRUPT, tid, 0usize, 0usize) };
+        if interrupted != 0 {
+            let _ = ready.send(fail("PTRACE_INTERRUPT"));
+            return;
+        }
+        let mut status = 0;
+        // SAFETY: waits for the traced thread's stop; `status` is a local.
+        unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        let _ = ready.send(Ok(()));
+        let _ = released.recv_timeout(Duration::from_secs(60));
+        // SAFETY: as above.
+        unsafe { libc::ptrace(libc::PTRACE_DETACH, tid, 0usize, 0usize) };
+    });
+    match frozen.recv_timeout(Duration::from_secs(5)) {
+        Ok(Ok(())) => release,
+        Ok(Err(e)) => panic!("cannot freeze thread {tid}: {e}"),
+        Err(_) => panic!("freezing thread {tid} timed out"),
+    }
+}
+
+/// The ids of the threads of `pid` (or of its children: `ip netns exec` may fork) whose
+/// name is one of `names`.
+fn threads_named(pid: u32, names: &[&str]) -> Vec<i32> {
+    let mut pids = vec![pid.to_string()];
+    if let Ok(children) = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")) {
+        pids.extend(children.split_whitespace().map(str::to_string));
+    }
+    let mut found = Vec::new();
+    for p in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else {
+            continue;
+        };
+        for t in tasks.flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            if names.contains(&comm.trim()) {
+                if let Some(tid) = t.file_name().to_str().and_then(|x| x.parse().ok()) {
+                    found.push(tid);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// Fate sharing (`rsproxy -c -k`, one process): node 0's proxy threads are wedged (frozen
+/// by ptrace; its VRRP threads and the process itself live on, so `killall -0` would still
+/// say all is well). Node 0 must give the floating address up and node 1 take it; once
+/// the proxy runs again, node 0 (higher priority, preempting) takes it back and serves.
+#[test]
+fn a_wedged_proxy_gives_the_floating_address_up() {
+    if let Some(why) = skip(&[Rs]) {
+        eprintln!("SKIPPED: {why}");
+        return;
+    }
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let mut nodes = Vec::new();
+    for (i, priority) in [(0usize, 150u8), (1, 100)] {
+        let k = lab
+            .write(&format!("k{i}.conf"), &instance(&vip, priority, ""))
+            .unwrap();
+        let h = lab
+            .write(&format!("h{i}.cfg"), &web_config(&vip, i))
+            .unwrap();
+        let (k, h) = (
+            k.to_string_lossy().to_string(),
+            h.to_string_lossy().to_string(),
+        );
+        let ns = lab.nodes[i].clone();
+        let log = format!("n{i}-rsproxy.log");
+        let pid = lab
+            .spawn(
+                &ns,
+                &Proxy::rsproxy_bin(),
+                &["-db", "-c", &h, "-k", &k],
+                &log,
+            )
+            .unwrap();
+        nodes.push(Node {
+            which: Rs,
+            pid,
+            log,
+        });
+    }
+    let get = |lab: &Lab| {
+        let script = format!(
+            "timeout 1 bash -c 'exec 3<>/dev/tcp/{vip}/8080 && printf \"GET / HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3' 2>/dev/null | tail -c 5"
+        );
+        netns::ip(&["netns", "exec", &lab.bridge, "bash", "-c", &script]).unwrap_or_default()
+    };
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "node 0 not elected\n{}",
+        logs(&lab, &[&nodes[0], &nodes[1]])
+    );
+    assert_eq!(get(&lab).trim(), "node0");
+    // The proxy's threads (`rsproxy-worker`: one with `nbthread 1`, a pool otherwise; here
+    // the default, one per CPU). All are frozen, as a deadlock or a stuck syscall would do.
+    let workers = threads_named(nodes[0].pid, &["rsproxy-worker"]);
+    assert!(
+        !workers.is_empty(),
+        "no proxy thread found in {}: {:?}",
+        nodes[0].pid,
+        std::fs::read_dir(format!("/proc/{}/task", nodes[0].pid)).map(|d| d
+            .flatten()
+            .map(|t| std::fs::read_to_string(t.path().join("comm")).unwrap_or_default())
+            .collect::<Vec<_>>())
+    );
+    let t0 = Instant::now();
+    let release: Vec<_> = workers.into_iter().map(freeze_thread).collect();
+    let moved = wait_for(Duration::from_secs(10), || {
+        !lab.holds(0, &vip) && lab.holds(1, &vip)
+    });
+    assert!(
+        moved.is_some(),
+        "the wedged node kept the floating address\n{}",
+        logs(&lab, &[&nodes[0], &nodes[1]])
+    );
+    eprintln!("FIGURE wedged-proxy failover={:?}", t0.elapsed());
+    assert_eq!(get(&lab).trim(), "node1", "the client is served by node 1");
+    assert!(
+        lab.log(&nodes[0].log)
+            .contains("data plane stopped serving"),
+        "node 0 says why it gave the address up\n{}",
+        lab.log(&nodes[0].log)
+    );
+    drop(release);
+    let back = wait_for(Duration::from_secs(10), || {
+        lab.holds(0, &vip) && !lab.holds(1, &vip)
+    });
+    assert!(
+        back.is_some(),
+        "node 0 did not take the address back once its proxy ran again\n{}",
+        logs(&lab, &[&nodes[0], &nodes[1]])
+    );
+    assert!(
+        wait_for(Duration::from_secs(3), || get(&lab).trim() == "node0").is_some(),
+        "node 0 serves again"
+    );
+}
+
 #[test]
 fn http_on_the_floating_address_through_a_graceful_failover() {
     if Command::new("haproxy").arg("-v").output().is_err() {

@@ -7,10 +7,13 @@
 //! sysctl. `maxconn` (global and per frontend) is a semaphore taken before `accept`: at the
 //! limit, accepting pauses (no busy loop) until a connection ends.
 
+pub mod alive;
+
 use crate::plan::{Frontend, Listener, Plan};
 use crate::proxy::http::{HttpFrontend, Pools, Shared};
 use crate::proxy::{tcp, BackendState};
 use crate::stats::{Counters, RowKind, StatRow};
+pub use alive::Alive;
 use rsproxy_parser::ir::haproxy::Mode;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::net::SocketAddr;
@@ -95,6 +98,8 @@ impl Drop for Running {
 pub struct State {
     pub frontends: Vec<(Arc<Frontend>, Arc<Counters>)>,
     pub backends: Vec<Arc<BackendState>>,
+    /// Whether the data plane serves: the VRRP instances beside the proxy read it.
+    pub alive: Alive,
 }
 
 impl State {
@@ -140,6 +145,7 @@ pub fn start(plan: Plan) -> Result<Running, RunError> {
     if plan.nbthread > 1 {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(plan.nbthread)
+            .thread_name("rsproxy-worker")
             .enable_all()
             .build()
             .map_err(RunError::Runtime)?;
@@ -254,11 +260,18 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
             started: crate::proxy::now_secs(),
         },
     });
+    let alive = Alive::new();
     for (fe, index, counters, socket, limits) in listeners {
         let http = Arc::new(HttpFrontend::new(fe, index, Arc::clone(&shared), counters));
-        tokio::spawn(accept_loop(http, socket, limits));
+        let running = alive.accept_loop();
+        tokio::spawn(async move {
+            let _running = running;
+            accept_loop(http, socket, limits).await
+        });
     }
+    tokio::spawn(alive.clone().heartbeat());
     Ok(Arc::new(State {
+        alive,
         frontends,
         backends: shared.backends.iter().map(|(b, _)| Arc::clone(b)).collect(),
     }))

@@ -138,11 +138,25 @@ struct Runner {
     group_fault: bool,
     /// Whether the state machine was told FAULT (own or group).
     faulted: bool,
+    /// The proxy's data plane this instance shares its fate with (`rsproxy -c -k`).
+    data_plane: Option<crate::runtime::Alive>,
+    /// The data plane read as down at the last look.
+    proxy_down: bool,
 }
 
 /// Checks the scripts, opens every instance's sockets, then starts one thread per script
 /// and one per instance.
 pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
+    start_beside(plan, None)
+}
+
+/// As [`start`], sharing fate with the proxy's data plane: while `data_plane` reads as
+/// down, every instance is in FAULT (a master gives its addresses up), so a wedged proxy
+/// does not hold the floating address it cannot serve.
+pub fn start_beside(
+    plan: VrrpPlan,
+    data_plane: Option<crate::runtime::Alive>,
+) -> Result<Vrrp, StartError> {
     if plan.script_security {
         for script in &plan.scripts {
             script_is_secure(&format!("vrrp_script {}", script.name), &script.argv)?;
@@ -187,6 +201,7 @@ pub fn start(plan: VrrpPlan) -> Result<Vrrp, StartError> {
         }
         let mut runner = prepare(instance, sync.is_some())?;
         runner.sync = sync;
+        runner.data_plane = data_plane.clone();
         runners.push(runner);
     }
     let stop = Arc::new(AtomicBool::new(false));
@@ -435,6 +450,8 @@ fn prepare(plan: InstancePlan, sync_group: bool) -> Result<Runner, StartError> {
         group_fault: false,
         faulted: false,
         effective: None,
+        data_plane: None,
+        proxy_down: false,
     })
 }
 
@@ -472,6 +489,7 @@ impl Runner {
         self.update_fault();
         loop {
             self.track(true);
+            self.update_fault();
             self.sync_turn();
             if stop.load(Ordering::SeqCst) {
                 self.shutdown();
@@ -651,7 +669,28 @@ impl Runner {
     /// Tells the state machine FAULT or its end when the instance's own tracking or its
     /// sync group changes its mind.
     fn update_fault(&mut self) {
-        let fault = self.effective.is_none() || self.group_fault;
+        let proxy_down = self.data_plane.as_ref().is_some_and(|a| !a.is_alive());
+        if proxy_down != self.proxy_down {
+            self.proxy_down = proxy_down;
+            if proxy_down {
+                // Unlike a failed track_script (keepalived lets the backup wait for
+                // Master_Down_Interval), nothing serves here: a priority-0 advert hands the
+                // address over after Skew_Time.
+                if self.fsm.state() == State::Master {
+                    if let Err(e) = self.send_advert(0) {
+                        tracing::error!("({}) {e}", self.plan.name);
+                    }
+                }
+                tracing::warn!(
+                    "({}) the proxy's data plane stopped serving (no accept loop or scheduler turn for {} ms): FAULT",
+                    self.plan.name,
+                    crate::runtime::alive::SILENCE.as_millis()
+                );
+            } else {
+                tracing::info!("({}) the proxy's data plane serves again", self.plan.name);
+            }
+        }
+        let fault = self.effective.is_none() || self.group_fault || self.proxy_down;
         if fault != self.faulted {
             self.faulted = fault;
             let event = if fault {
@@ -673,7 +712,7 @@ impl Runner {
             at,
             self.fsm.state(),
             self.fsm.wants_master(),
-            self.effective.is_none(),
+            self.effective.is_none() || self.proxy_down,
         );
         if group_fault != self.group_fault {
             self.group_fault = group_fault;

@@ -25,4 +25,4 @@ pub mod track;
 pub mod vip;
 pub mod wire;
 
-pub use instance::{start, StartError, Vrrp};
+pub use instance::{start, start_beside, StartError, Vrrp};
