@@ -211,6 +211,8 @@ pub struct Ctx<'a> {
 pub struct RespCtx<'a> {
     pub status: u16,
     pub headers: &'a HeaderMap,
+    /// The request's method, which HAProxy keeps for the answer's rules.
+    pub method: &'a [u8],
 }
 
 /// The request as the fetches see it.
@@ -258,6 +260,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 #[derive(Debug, Clone)]
 enum Fetch {
+    /// Never a sample: an ACL on the request in an `http-response` rule.
+    Unavailable,
     Path,
     Url,
     Query,
@@ -604,7 +608,8 @@ fn cookies<'a>(headers: &'a HeaderMap, name: Option<&[u8]>) -> Vec<&'a [u8]> {
 }
 
 impl Fetch {
-    /// Reads the request (its line, fields or credentials).
+    /// Reads the request (its line, fields or credentials), which HAProxy no longer has when
+    /// the answer comes; the method it keeps (`method` works in `http-response` rules).
     fn request_only(&self) -> bool {
         matches!(
             self,
@@ -612,7 +617,6 @@ impl Fetch {
                 | Fetch::Url
                 | Fetch::Query
                 | Fetch::Base
-                | Fetch::Method
                 | Fetch::Ver
                 | Fetch::Hdr { .. }
                 | Fetch::HdrCnt { .. }
@@ -632,6 +636,7 @@ impl Fetch {
         let http = ctx.http.as_ref();
         let one = |s: Option<Smp<'_>>, f: &mut dyn FnMut(Smp<'_>) -> bool| s.is_some_and(f);
         match self {
+            Fetch::Unavailable => false,
             Fetch::Path => one(http.map(|h| Smp::Str(Cow::Borrowed(h.path()))), f),
             Fetch::Url => one(http.map(|h| Smp::Str(Cow::Borrowed(h.target))), f),
             Fetch::Query => one(
@@ -648,7 +653,12 @@ impl Fetch {
                 }),
                 f,
             ),
-            Fetch::Method => one(http.map(|h| Smp::Str(Cow::Borrowed(h.method))), f),
+            Fetch::Method => one(
+                http.map(|h| h.method)
+                    .or(ctx.resp.as_ref().map(|r| r.method))
+                    .map(|m| Smp::Str(Cow::Borrowed(m))),
+                f,
+            ),
             Fetch::Ver => one(http.map(|h| Smp::Str(Cow::Borrowed(h.version))), f),
             Fetch::ProtoHttp => one(Some(Smp::Bool(http.is_some())), f),
             Fetch::Hdr { name, occ, full } => {
@@ -1344,6 +1354,24 @@ impl<'a> Compiler<'a> {
         self.names
     }
 
+    /// An ACL as a condition of the rules being compiled: in `http-response` rules, an ACL
+    /// on the request never matches (its fetch gives no sample there), as in HAProxy, which
+    /// accepts it with a warning ("acl will never match"); a log-format value reading the
+    /// request is an error there, in both.
+    fn in_context(&self, mut e: Expr) -> Expr {
+        if self.names.response.get() && e.fetch.request_only() {
+            e.fetch = Fetch::Unavailable;
+        }
+        e
+    }
+
+    fn cond_expr(&self, e: &AclExpr) -> Result<Expr, String> {
+        let response = self.names.response.replace(false);
+        let compiled = self.expr(e);
+        self.names.response.set(response);
+        compiled.map(|e| self.in_context(e))
+    }
+
     fn expr(&self, e: &AclExpr) -> Result<Expr, String> {
         let fetch = compile_fetch(&e.sample, self.names)?;
         let convs = e
@@ -1375,19 +1403,7 @@ impl<'a> Compiler<'a> {
                 let compiled = match &t.acl {
                     AclRef::Named(name) => {
                         if let Some(exprs) = self.named.get(&name.node) {
-                            if self.names.response.get()
-                                && exprs.iter().any(|e| e.fetch.request_only())
-                            {
-                                Err((
-                                    name.span,
-                                    format!(
-                                        "acl '{}' (on the request) in an http-response rule (HAProxy refuses it)",
-                                        name.node
-                                    ),
-                                ))
-                            } else {
-                                Ok(exprs.clone())
-                            }
+                            Ok(exprs.iter().map(|e| self.in_context(e.clone())).collect())
                         } else if self.failed.contains_key(&name.node) {
                             // Refused at its declaration already.
                             ok = false;
@@ -1395,14 +1411,17 @@ impl<'a> Compiler<'a> {
                         } else if let Some(e) =
                             rsproxy_parser::haproxy::acl::predefined_acl(&name.node)
                         {
-                            self.expr(&e).map(|e| vec![e]).map_err(|w| (name.span, w))
+                            self.cond_expr(&e)
+                                .map(|e| vec![e])
+                                .map_err(|w| (name.span, w))
                         } else {
                             Err((name.span, format!("acl '{}'", name.node)))
                         }
                     }
-                    AclRef::Anonymous(e) => {
-                        self.expr(&e.node).map(|e| vec![e]).map_err(|w| (e.span, w))
-                    }
+                    AclRef::Anonymous(e) => self
+                        .cond_expr(&e.node)
+                        .map(|e| vec![e])
+                        .map_err(|w| (e.span, w)),
                 };
                 match compiled {
                     Ok(exprs) => terms.push((t.negated, exprs)),

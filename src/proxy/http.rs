@@ -398,16 +398,29 @@ async fn route(
         backend.counters.response(r.status().as_u16());
         return (r, chosen);
     }
+    let answer_rules = !backend.plan.response_rules.is_empty() || !plan.response_rules.is_empty();
+    // The method is all of the request the answer's rules read (as in HAProxy).
+    let method = if answer_rules {
+        parts.method.clone()
+    } else {
+        hyper::Method::GET
+    };
     let req = Request::from_parts(parts, body);
     let mut resp = to_backend(req, fe, backend, pools, session, first, env).await;
-    // `http-response` rules: the backend's, then the frontend's.
-    if !backend.plan.response_rules.is_empty() || !plan.response_rules.is_empty() {
+    // `http-response` rules: the backend's, then the frontend's; not on a page rsproxy made
+    // itself for a failed exchange (no server, 502, 504), which HAProxy sends as it is.
+    if answer_rules && resp.extensions().get::<Generated>().is_none() {
         let mut status = resp.status();
         let mut reason = None;
         for list in [&backend.plan.response_rules, &plan.response_rules] {
-            if let rules::Verdict::Answer(a) =
-                rules::response(list, &mut status, &mut reason, resp.headers_mut(), env)
-            {
+            if let rules::Verdict::Answer(a) = rules::response(
+                list,
+                &method,
+                &mut status,
+                &mut reason,
+                resp.headers_mut(),
+                env,
+            ) {
                 resp = answer(a, &backend.counters, None);
                 break;
             }

@@ -138,6 +138,7 @@ pub fn request<'r>(rules: &'r [Rule], head: &mut Head<'_>, env: Env<'_>) -> Verd
 /// to send instead.
 pub fn response<'r>(
     rules: &'r [Rule],
+    method: &Method,
     status: &mut StatusCode,
     reason: &mut Option<String>,
     h: &mut HeaderMap,
@@ -150,6 +151,7 @@ pub fn response<'r>(
                 resp: Some(RespCtx {
                     status: status.as_u16(),
                     headers: h,
+                    method: method.as_str().as_bytes(),
                 }),
                 vars: env.vars,
                 src: env.peer,
