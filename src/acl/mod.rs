@@ -888,6 +888,15 @@ fn compile_conv(c: &ir::Converter) -> Result<Conv, String> {
                 };
                 entries.push((key, Bytes::from(v.to_string())));
             }
+            if kind == MapKind::Ip {
+                // HAProxy looks addresses up in a prefix tree: the most specific network
+                // wins, wherever it stands in the file (a stable sort keeps file order
+                // between equal prefixes).
+                entries.sort_by_key(|(k, _)| match k {
+                    MapKey::Net(n) => std::cmp::Reverse(n.prefix),
+                    _ => std::cmp::Reverse(0),
+                });
+            }
             Conv::Map {
                 kind,
                 entries,

@@ -725,11 +725,14 @@ fn redirect_response(rd: &Redirect, ctx: &Ctx<'_>) -> Option<Response<Body>> {
                 loc.extend_from_slice(&dest);
             }
             loc.extend_from_slice(path);
-            if rd.append_slash && !path.ends_with(b"/") {
-                loc.push(b'/');
-            }
             if !rd.drop_query {
                 loc.extend_from_slice(query);
+            }
+            // As HAProxy 2.6: the slash goes after what was carried on, so with the query
+            // kept it lands after the query (`/docs?q=1/`); the manual pairs append-slash
+            // with drop-query.
+            if rd.append_slash && !loc.ends_with(b"/") {
+                loc.push(b'/');
             }
         }
     }
