@@ -350,6 +350,16 @@ impl Balancer {
         })
     }
 
+    /// Whether the farm is the same but for which servers are up.
+    fn only_states_changed(&self, servers: &[Candidate]) -> bool {
+        self.farm.len() == servers.len()
+            && self
+                .farm
+                .iter()
+                .zip(servers)
+                .all(|(&(id, w, b, _), s)| (id, w, b) == (s.id, s.weight, s.backup))
+    }
+
     /// Rebuilds the structures when the farm changed since the last pick.
     fn refresh(&mut self, servers: &[Candidate]) {
         let farm_changed = self.farm.len() != servers.len()
@@ -358,6 +368,24 @@ impl Balancer {
                 .iter()
                 .zip(servers)
                 .any(|(&(id, w, b, up), s)| (id, w, b, up) != (s.id, s.weight, s.backup, s.up));
+        if farm_changed && self.algo == Algo::RoundRobin && self.only_states_changed(servers) {
+            // A server going down or coming back moves the rotation on from where it is,
+            // as HAProxy's does; a rebuild would start it over.
+            for (i, s) in servers.iter().enumerate() {
+                if self.farm[i].3 != s.up {
+                    if s.up {
+                        self.wrr.set_up(i);
+                    } else {
+                        self.wrr.set_down(i);
+                    }
+                }
+            }
+            self.farm = servers
+                .iter()
+                .map(|s| (s.id, s.weight, s.backup, s.up))
+                .collect();
+            return;
+        }
         if farm_changed {
             self.farm = servers
                 .iter()

@@ -522,3 +522,30 @@ mod never_panics {
         }
     }
 }
+
+// ---- roundrobin across a server going down and coming back ------------------------------
+
+/// HAProxy 2.6.12's own order (compat-tests/scenarios/roundrobin-down-up.scn, where the
+/// same farm is played against the real one): weights 2, 1, 1; five picks; the second
+/// server down for six; back for eight. The rotation goes on where it was, and the server
+/// coming back enters it part-way instead of at once.
+#[test]
+fn roundrobin_goes_on_across_a_server_down_and_up() {
+    let mut servers = farm(&[2, 1, 1]);
+    let mut b = Balancer::new(&Balance::RoundRobin, None, false);
+    let mut order = Vec::new();
+    let mut run = |b: &mut Balancer, servers: &[Candidate], n: usize| {
+        for _ in 0..n {
+            order.push(b.pick(servers, Key::None).expect("a server") + 1);
+        }
+    };
+    run(&mut b, &servers, 5);
+    servers[1].up = false;
+    run(&mut b, &servers, 6);
+    servers[1].up = true;
+    run(&mut b, &servers, 8);
+    assert_eq!(
+        order,
+        [1, 2, 1, 3, 1, 1, 3, 1, 1, 3, 1, 1, 3, 1, 2, 1, 3, 1, 2]
+    );
+}

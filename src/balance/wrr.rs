@@ -173,6 +173,42 @@ impl Wrr {
         }
     }
 
+    /// Server `i` leaves the farm (down by its checks, in maintenance): it is taken out of
+    /// the sets and its group's next window no longer counts its weight. The others keep
+    /// their places, as in HAProxy, so the rotation goes on where it was.
+    pub fn set_down(&mut self, i: usize) {
+        let Some(s) = self.servers.get(i) else { return };
+        if !s.usable {
+            return;
+        }
+        let (g, eweight) = (s.group, s.eweight);
+        self.remove(i);
+        self.servers[i].usable = false;
+        let w = &mut self.windows[g];
+        w.next_weight = w.next_weight.saturating_sub(eweight);
+    }
+
+    /// Server `i` joins the farm again: its group's next window counts it, and it enters the
+    /// current one at the share of the window still ahead that its weight gives it, as in
+    /// HAProxy (a server coming back is not served at once, nor last).
+    pub fn set_up(&mut self, i: usize) {
+        let Some(s) = self.servers.get(i) else { return };
+        if s.usable || s.eweight == 0 {
+            return;
+        }
+        let (g, eweight) = (s.group, s.eweight);
+        self.servers[i].usable = true;
+        let w = &mut self.windows[g];
+        w.next_weight += eweight;
+        let ahead = w
+            .next_weight
+            .wrapping_add(w.curr_weight)
+            .wrapping_sub(w.curr_pos);
+        self.servers[i].npos = w.curr_pos.wrapping_add(ahead / eweight);
+        self.servers[i].rweight = 0;
+        self.requeue(i);
+    }
+
     pub fn pick(&mut self, group: Group, candidates: &[Candidate]) -> Option<usize> {
         let g = match group {
             Group::Active => 0,
