@@ -309,6 +309,9 @@ struct Behaviour {
     headers: Vec<String>,
     /// TCP: after echoing this many bytes, end the sending side (FIN) and keep reading.
     fin_after: Option<u64>,
+    /// TCP: once the peer ended its side, wait this long, send `late\n`, then end ours
+    /// (a server slow to close, for `timeout server-fin`).
+    late_after_fin: Option<Duration>,
     /// The body of health-check answers; `None`: `NAME health STATUS\n`.
     health_body: Option<Vec<u8>>,
 }
@@ -762,10 +765,17 @@ fn serve_tcp(shared: &BackendShared, mut stream: TcpStream) -> io::Result<()> {
     let mut index = None;
     let mut total = 0u64;
     let fin_after = lock(&shared.behaviour).fin_after;
+    let late_after_fin = lock(&shared.behaviour).late_after_fin;
     let mut finished = false;
     loop {
         let n = stream.read(&mut buf)?;
         if n == 0 {
+            if let Some(wait) = late_after_fin {
+                std::thread::sleep(wait);
+                // The proxy may have closed this connection meanwhile: that is what the
+                // scenario looks at, not an error here.
+                let _ = stream.write_all(b"late\n");
+            }
             return stream.shutdown(Shutdown::Write);
         }
         total += n as u64;
@@ -1213,6 +1223,7 @@ pub struct BackendSpec {
     pub set_cookies: Vec<String>,
     pub headers: Vec<String>,
     pub fin_after: Option<u64>,
+    pub late_after_fin: Option<Duration>,
 }
 
 /// One action of a scenario's `--- steps`.
@@ -1568,6 +1579,7 @@ fn parse_backend(w: &[Vec<u8>]) -> Result<BackendSpec, String> {
         set_cookies: Vec::new(),
         headers: Vec::new(),
         fin_after: None,
+        late_after_fin: None,
     };
     for opt in &w[3..] {
         let opt = text(opt);
@@ -1576,6 +1588,11 @@ fn parse_backend(w: &[Vec<u8>]) -> Result<BackendSpec, String> {
             None if opt == "blackhole" => b.blackhole = true,
             None if opt == "close-mid-response" => b.close_mid_response = true,
             Some(("set-cookie", v)) => b.set_cookies.push(v.to_string()),
+            Some(("late-after-fin-ms", v)) => {
+                b.late_after_fin = Some(Duration::from_millis(
+                    v.parse().map_err(|_| format!("bad {opt}"))?,
+                ))
+            }
             Some(("fin-after", v)) => {
                 b.fin_after = Some(v.parse().map_err(|_| format!("bad {opt}"))?)
             }
@@ -1991,6 +2008,7 @@ pub fn play(scn: &Scenario, target: &Target) -> Result<Transcript, String> {
             lock(&b.shared.behaviour).headers.push(h.clone());
         }
         lock(&b.shared.behaviour).fin_after = spec.fin_after;
+        lock(&b.shared.behaviour).late_after_fin = spec.late_after_fin;
         if let Some((path, status)) = &spec.health {
             b.set_health(path, *status);
         }
