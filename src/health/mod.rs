@@ -74,9 +74,12 @@ pub async fn run(server: Server, check: Check, backend: &BackendState, index: us
     loop {
         tokio::time::sleep(health.interval(&check)).await;
         let ok = probe(&server, &check).await;
+        let was_up = health.up;
         let changed = health.on_result(ok, &check);
         if let Some(s) = backend.servers.get(index) {
-            if !ok {
+            // `chkfail`, as HAProxy counts it: failed checks of a server that was up (those
+            // of a server already down change nothing).
+            if !ok && was_up {
                 s.checks_failed.fetch_add(1, Ordering::Relaxed);
             }
             s.streak.store(health.streak, Ordering::Relaxed);
