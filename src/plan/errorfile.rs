@@ -10,15 +10,29 @@
 //! `Connection: close`. An HTTP/1.0 response that keeps the connection open gets
 //! `connection: keep-alive`; an HTTP/1.1 response that closes it gets `connection: close`.
 //!
-//! A proxy's files: its defaults section's, then its own (a later line for the same status
-//! wins). Which proxy's file answers is decided in `proxy::http`.
+//! `errorloc CODE URL` / `errorloc302` / `errorloc303` answer the status with a redirect
+//! HAProxy builds as a response text and writes like a file: `HTTP/1.1 302 Found` (or `303
+//! See Other`), `cache-control: no-cache`, `content-length: 0`, `location: URL`, the
+//! connection kept (errorloc.scn).
+//!
+//! `errorfiles NAME [CODE...]` takes an `http-errors NAME` section's files, all or those for
+//! the codes given. A section's files are checked once, at their own lines ([`sections`]).
+//!
+//! A proxy's answers: its defaults section's lines, then its own, in order; for one status
+//! the last line that gives one wins (http-errors.scn). Which proxy's answers apply is
+//! decided in `proxy::http`.
 
 use super::Refusals;
 use bytes::Bytes;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::StatusCode;
 use rsproxy_parser::ir::haproxy as ir;
+use rsproxy_parser::Span;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+/// The `http-errors` sections' files, by section name.
+pub type Sections = HashMap<String, Vec<ErrorFile>>;
 
 /// A proxy's error files, one per status.
 pub type ErrorFiles = Arc<[ErrorFile]>;
@@ -52,38 +66,123 @@ pub fn find<'a>(files: &[&'a ErrorFiles], status: u16) -> Option<&'a ErrorFile> 
         .find_map(|f| f.iter().find(|e| e.status == status))
 }
 
-/// A proxy's `errorfile` lines → its error files; what cannot be written as HAProxy writes
-/// it is refused into `r`.
-pub fn errorfiles(s: &ir::ProxySettings, r: &mut Refusals) -> ErrorFiles {
+/// Every `http-errors` section's `errorfile` lines → its files (a later line for a status
+/// wins, as in HAProxy); what cannot be written as HAProxy writes it is refused at its line,
+/// once, whichever proxies use it.
+pub fn sections(config: &ir::Config, r: &mut Refusals) -> Sections {
+    let mut out = Sections::new();
+    for h in &config.http_errors {
+        let mut files = Vec::new();
+        for e in &h.errorfiles {
+            if let Some(f) = file(&e.node, e.span, r) {
+                set(&mut files, f);
+            }
+        }
+        out.insert(h.name.node.clone(), files);
+    }
+    out
+}
+
+/// A proxy's `errorfile`, `errorloc*` and `errorfiles` lines, in order → its error files;
+/// what cannot be written as HAProxy writes it is refused into `r`.
+pub fn errorfiles(s: &ir::ProxySettings, sections: &Sections, r: &mut Refusals) -> ErrorFiles {
     let mut out: Vec<ErrorFile> = Vec::new();
     for e in &s.errorfiles {
-        // HAProxy answers a malformed request with its own 400 whatever the file says
-        // (observed: like the 408, it is written below its HTTP layer), except that an empty
-        // file closes silently; rsproxy's HTTP layer (hyper) answers those itself.
-        if e.node.status == 400 && e.node.response.is_none() {
-            r.refuse(
-                e.span,
-                "errorfile 400' with an empty file (malformed requests are answered by rsproxy's HTTP layer",
-            );
-            continue;
-        }
-        let response = match &e.node.response {
-            None => None,
-            Some(resp) => match response(resp) {
-                Ok(x) => Some(x),
-                Err(why) => {
-                    r.refuse(e.span, &format!("errorfile' {why}"));
-                    continue;
+        match &e.node {
+            ir::ErrorDirective::File(f) => {
+                if let Some(f) = file(f, e.span, r) {
+                    set(&mut out, f);
                 }
+            }
+            ir::ErrorDirective::Loc {
+                status,
+                redirect,
+                url,
+            } => match location(*redirect, url) {
+                Some(response) => set(
+                    &mut out,
+                    ErrorFile {
+                        status: *status,
+                        response: Some(response),
+                    },
+                ),
+                None => r.refuse(
+                    e.span,
+                    "errorloc' with a URL that is not a valid header value",
+                ),
             },
-        };
-        out.retain(|f| f.status != e.node.status);
-        out.push(ErrorFile {
-            status: e.node.status,
-            response,
-        });
+            // An unknown section is the parser's error.
+            ir::ErrorDirective::Section { name, codes } => {
+                for f in sections.get(&name.node).into_iter().flatten() {
+                    if codes.is_empty() || codes.contains(&f.status) {
+                        set(&mut out, f.clone());
+                    }
+                }
+            }
+        }
     }
     out.into()
+}
+
+/// Puts `f` in `files`, replacing the one for the same status.
+fn set(files: &mut Vec<ErrorFile>, f: ErrorFile) {
+    files.retain(|x| x.status != f.status);
+    files.push(f);
+}
+
+/// One `errorfile` line's response, or its refusal.
+fn file(e: &ir::ErrorFile, span: Span, r: &mut Refusals) -> Option<ErrorFile> {
+    // HAProxy answers a malformed request with its own 400 whatever the file says
+    // (observed: like the 408, it is written below its HTTP layer), except that an empty
+    // file closes silently; rsproxy's HTTP layer (hyper) answers those itself.
+    if e.status == 400 && e.response.is_none() {
+        r.refuse(
+            span,
+            "errorfile 400' with an empty file (malformed requests are answered by rsproxy's HTTP layer",
+        );
+        return None;
+    }
+    let response = match &e.response {
+        None => None,
+        Some(resp) => match response(resp) {
+            Ok(x) => Some(x),
+            Err(why) => {
+                r.refuse(span, &format!("errorfile' {why}"));
+                return None;
+            }
+        },
+    };
+    Some(ErrorFile {
+        status: e.status,
+        response,
+    })
+}
+
+/// The redirect of `errorloc` (302) or `errorloc303` (303) to `url`, as haproxy 2.6.12 writes
+/// it; `None` if `url` cannot be a header value.
+fn location(redirect: u16, url: &str) -> Option<ErrorResponse> {
+    let (status, reason) = if redirect == 303 {
+        (StatusCode::SEE_OTHER, &b"See Other"[..])
+    } else {
+        (StatusCode::FOUND, &b"Found"[..])
+    };
+    let location = HeaderValue::from_str(url).ok()?;
+    Some(ErrorResponse {
+        http10: false,
+        status,
+        reason: hyper::ext::ReasonPhrase::from_static(reason),
+        headers: vec![
+            (
+                hyper::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ),
+            (hyper::header::CONTENT_LENGTH, HeaderValue::from_static("0")),
+            (hyper::header::LOCATION, location),
+        ],
+        body: Bytes::new(),
+        length_known: true,
+        close: false,
+    })
 }
 
 fn response(f: &ir::ErrorResponse) -> Result<ErrorResponse, &'static str> {
@@ -256,5 +355,102 @@ mod tests {
             .expect_err("400")
             .iter()
             .any(|(l, m)| *l == 8 && m.starts_with("'errorfile 400' with an empty file")));
+    }
+
+    /// description: `errorfiles NAME [CODE...]`, `errorloc*` and `errorfile` lines in
+    /// order, the last for a status winning; an errorloc is HAProxy's redirect.
+    #[test]
+    fn sections_and_locations_in_order() {
+        let (p, dir) = plan(
+            &[
+                ("s503.http", b"HTTP/1.1 503 Site\r\nContent-Length: 2\r\n\r\ns\n"),
+                ("s403.http", b"HTTP/1.1 403 Site\r\nContent-Length: 2\r\n\r\ns\n"),
+                ("own.http", b"HTTP/1.1 403 Own\r\nContent-Length: 2\r\n\r\no\n"),
+            ],
+            "frontend some\n  bind :80\n  errorfiles site 403\n  default_backend b\n\
+             frontend later\n  bind :81\n  errorfile 403 DIR/own.http\n  errorfiles site\n  errorloc303 503 https://e.example/\n  default_backend b\n\
+             backend b\n  errorfiles site\n  errorfile 403 DIR/own.http\n  server s 127.0.0.1:1\n\
+             http-errors site\n  errorfile 503 DIR/s503.http\n  errorfile 403 DIR/s403.http\n",
+        );
+        let _ = std::fs::remove_dir_all(dir);
+        let p = p.expect("plan");
+        let reason = |files: &super::ErrorFiles, status: u16| {
+            super::find(&[files], status)
+                .and_then(|e| e.response.as_ref())
+                .map(|r| {
+                    (
+                        r.status.as_u16(),
+                        String::from_utf8_lossy(r.reason.as_bytes()).into_owned(),
+                    )
+                })
+        };
+        let (some, later, b) = (
+            &p.frontends[0].errorfiles,
+            &p.frontends[1].errorfiles,
+            &p.backends[0].errorfiles,
+        );
+        assert_eq!(reason(some, 403), Some((403, "Site".into())));
+        assert_eq!(reason(some, 503), None, "only the codes named");
+        assert_eq!(reason(later, 403), Some((403, "Site".into())));
+        assert_eq!(reason(later, 503), Some((303, "See Other".into())));
+        assert_eq!(reason(b, 403), Some((403, "Own".into())));
+        assert_eq!(reason(b, 503), Some((503, "Site".into())));
+        let loc = super::find(&[later], 503)
+            .and_then(|e| e.response.as_ref())
+            .expect("loc");
+        let fields: Vec<(&str, &[u8])> = loc
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes()))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                ("cache-control", &b"no-cache"[..]),
+                ("content-length", b"0"),
+                ("location", b"https://e.example/")
+            ]
+        );
+        assert!(loc.length_known && !loc.close && !loc.http10);
+    }
+
+    /// description: what stays refused, at its line: a section file rsproxy cannot write
+    /// (once, at its line in the section), `deny`/`return` with `errorfile(s)` bodies,
+    /// persistence rules in a `mode tcp` backend.
+    #[test]
+    fn refused_at_their_lines() {
+        let (p, dir) = plan(
+            &[("bad.http", b"HTTP/1.1 503 X\r\nContent-Type: text/plain\r\n\r\nbody")],
+            "frontend f\n  bind :80\n  errorfiles site\n  http-request deny errorfiles site if { path_beg /a }\n  default_backend b\n\
+             backend b\n  errorfiles site\n  server s 127.0.0.1:1\n\
+             backend t\n  mode tcp\n  force-persist if TRUE\n  server s 127.0.0.1:1\n\
+             http-errors site\n  errorfile 503 DIR/bad.http\n",
+        );
+        let _ = std::fs::remove_dir_all(dir);
+        let err = p.expect_err("refused");
+        let at = |line: u32, text: &str| {
+            err.iter()
+                .filter(|(l, m)| *l == line && m.contains(text))
+                .count()
+        };
+        assert_eq!(
+            at(
+                19,
+                "'errorfile' with an HTTP/1.1 response without Content-Length"
+            ),
+            1,
+            "{err:?}"
+        );
+        assert_eq!(
+            at(9, "'http-request deny' with an answer of its own"),
+            1,
+            "{err:?}"
+        );
+        assert_eq!(
+            at(16, "'force-persist' in a 'mode tcp' backend"),
+            1,
+            "{err:?}"
+        );
+        assert_eq!(err.len(), 3, "{err:?}");
     }
 }

@@ -126,6 +126,21 @@ pub struct Backend {
     pub use_servers: Vec<(Cond, usize)>,
     /// `errorfile`: looked up before the frontend's once this backend is chosen.
     pub errorfiles: ErrorFiles,
+    /// `force-persist` / `ignore-persist` rules in order: the first whose condition holds
+    /// decides.
+    pub persist_rules: Vec<(Cond, Persist)>,
+}
+
+/// What a `force-persist` or `ignore-persist` rule does to a request (HAProxy's
+/// `SF_FORCE_PRST` / `SF_IGNORE_PRST`), persist.scn shows both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persist {
+    /// A cookie or `use-server` rule naming a server that is down or disabled still sends
+    /// the request there (and no new cookie is set).
+    Force,
+    /// The persistence cookie chooses nothing (it is still taken out of the request as
+    /// usual), and the answer gets no persistence cookie.
+    Ignore,
 }
 
 /// A backend's `cookie` line.
@@ -341,9 +356,7 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
         r.refuse(span, "master-worker");
     }
     let userlists = userlists(config, &mut r);
-    for h in &config.http_errors {
-        r.refuse(h.name.span, "http-errors");
-    }
+    let http_errors = errorfile::sections(config, &mut r);
 
     // Names the ACLs may refer to (`nbsrv(b)`, `srv_is_up(b/s)`, `fe_conn(f)`), as indices.
     let backend_index: std::collections::HashMap<String, usize> = config
@@ -369,12 +382,12 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
     };
     let mut backends: Vec<Arc<Backend>> = Vec::new();
     for p in config.backends() {
-        let b = backend(p, &names, &mut r);
+        let b = backend(p, &names, &http_errors, &mut r);
         backends.push(Arc::new(b));
     }
     let mut frontends = Vec::new();
     for p in config.frontends() {
-        frontends.push(frontend(p, &names, &mut r));
+        frontends.push(frontend(p, &names, &http_errors, &mut r));
     }
     if !r.found.is_empty() {
         return Err(r.into_diagnostics());
@@ -626,6 +639,32 @@ fn use_servers(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<
         // The parser requires a condition; a refused one is reported by `cond`.
         if let Ok(Some(c)) = cond(u.cond.as_ref(), acls, r) {
             out.push((c, i));
+        }
+    }
+    out
+}
+
+/// `force-persist` / `ignore-persist` rules, for an HTTP backend (HAProxy's `mode tcp` effect
+/// on `use-server` is not carried out: refused at the rule's line).
+fn persist_rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Vec<(Cond, Persist)> {
+    let mut out = Vec::new();
+    for rule in &p.persist_rules {
+        let kw = if rule.force {
+            "force-persist"
+        } else {
+            "ignore-persist"
+        };
+        if mode(p) != Mode::Http {
+            r.refuse(rule.span, &format!("{kw}' in a 'mode tcp' backend"));
+            continue;
+        }
+        if let Ok(Some(c)) = cond(Some(&rule.cond), acls, r) {
+            let what = if rule.force {
+                Persist::Force
+            } else {
+                Persist::Ignore
+            };
+            out.push((c, what));
         }
     }
     out
@@ -1050,6 +1089,14 @@ fn rule_list(
                     reason: reason.clone(),
                 },
             }),
+            HttpAction::Deny {
+                content: Some(_), ..
+            } => r.refuse(
+                rule.span,
+                &format!(
+                    "{kind} deny' with an answer of its own (errorfile, errorfiles, string, file"
+                ),
+            ),
             _ => r.refuse(rule.span, &format!("{kind}' action")),
         }
     }
@@ -1057,7 +1104,12 @@ fn rule_list(
     out
 }
 
-fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
+fn backend(
+    p: &ir::Proxy,
+    names: &Names<'_>,
+    http_errors: &errorfile::Sections,
+    r: &mut Refusals,
+) -> Backend {
     settings(p, r);
     // A `listen` is checked whole on its frontend side.
     if p.kind == ir::ProxyKind::Backend {
@@ -1076,6 +1128,7 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
                 "rejected_acls",
                 "redirects",
                 "use_servers",
+                "persist_rules",
                 "description",
                 "id",
             ],
@@ -1231,7 +1284,8 @@ fn backend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Backend {
             .as_ref()
             .map(|h| h.node)
             .unwrap_or(ir::HttpReuse::Safe),
-        errorfiles: errorfile::errorfiles(s, r),
+        errorfiles: errorfile::errorfiles(s, http_errors, r),
+        persist_rules: persist_rules(p, &mut acls, r),
     }
 }
 
@@ -1322,7 +1376,12 @@ fn assign_ids(servers: &mut [Server], ir_servers: &[ir::Server]) {
     }
 }
 
-fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
+fn frontend(
+    p: &ir::Proxy,
+    names: &Names<'_>,
+    http_errors: &errorfile::Sections,
+    r: &mut Refusals,
+) -> Frontend {
     if p.kind == ir::ProxyKind::Frontend {
         settings(p, r);
     }
@@ -1349,6 +1408,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
             "rejected_acls",
             "redirects",
             "use_servers",
+            "persist_rules",
             "description",
             "id",
             "stats",
@@ -1452,7 +1512,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
         conn_mode: conn_mode(s),
         switching,
         backend: target,
-        errorfiles: errorfile::errorfiles(s, r),
+        errorfiles: errorfile::errorfiles(s, http_errors, r),
         stats,
     }
 }
@@ -1511,7 +1571,6 @@ fn keyword_of_field(field: &str) -> String {
         "tune" => "tune.*".into(),
         "stats_sockets" => "stats socket".into(),
         "errorfiles" => "errorfile".into(),
-        "errorfiles_from" => "errorfiles".into(),
         other => other.replace('_', "-"),
     }
 }

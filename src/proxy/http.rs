@@ -19,8 +19,8 @@ use super::{connect, BackendState, KeyNeed, Slot};
 use crate::acl::{Ctx, World};
 use crate::balance::Key;
 use crate::plan::{
-    Action, ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Redirect, ReturnBody, Rule,
-    Switch,
+    Action, ConnMode, ErrorFiles, ErrorResponse, Forwardfor, Frontend, Persist, Redirect,
+    ReturnBody, Rule, Switch,
 };
 use crate::stats::Counters;
 use bytes::Bytes;
@@ -387,6 +387,15 @@ async fn route(
     };
     env.backend = chosen;
     backend.counters.request();
+    // `force-persist` / `ignore-persist`: decided once the backend is known, before its own
+    // rules run (HAProxy evaluates them with the switching rules).
+    let persist = (!backend.plan.persist_rules.is_empty())
+        .then(|| {
+            let t = rules::target(&parts.uri);
+            let ctx = rules::ctx(&parts.method, &t, parts.version, &parts.headers, env);
+            persistence(backend, &ctx)
+        })
+        .flatten();
     let mut early =
         run_request_rules(&backend.plan.rules, &backend.counters, &mut parts, env).await;
     if early.is_none() {
@@ -406,7 +415,7 @@ async fn route(
         hyper::Method::GET
     };
     let req = Request::from_parts(parts, body);
-    let mut resp = to_backend(req, fe, backend, pools, session, first, env).await;
+    let mut resp = to_backend(req, fe, backend, pools, session, first, env, persist).await;
     // `http-response` rules: the backend's, then the frontend's; not on a page rsproxy made
     // itself for a failed exchange (no server, 502, 504), which HAProxy sends as it is.
     if answer_rules && resp.extensions().get::<Generated>().is_none() {
@@ -438,12 +447,32 @@ async fn route(
 
 /// The server of the first `use-server` rule whose condition holds and whose server is up.
 pub fn use_server(backend: &BackendState, ctx: &Ctx<'_>) -> Option<usize> {
+    use_server_with(backend, ctx, None)
+}
+
+/// [`use_server`]; under `force-persist` the rule's server may also be down or disabled.
+fn use_server_with(
+    backend: &BackendState,
+    ctx: &Ctx<'_>,
+    persist: Option<Persist>,
+) -> Option<usize> {
+    let force = persist == Some(Persist::Force);
     backend
         .plan
         .use_servers
         .iter()
-        .find(|(c, i)| backend.is_up(*i) && c.eval(ctx))
+        .find(|(c, i)| (force || backend.is_up(*i)) && c.eval(ctx))
         .map(|(_, i)| *i)
+}
+
+/// The first `force-persist` / `ignore-persist` rule whose condition holds.
+fn persistence(backend: &BackendState, ctx: &Ctx<'_>) -> Option<Persist> {
+    backend
+        .plan
+        .persist_rules
+        .iter()
+        .find(|(c, _)| c.eval(ctx))
+        .map(|(_, p)| *p)
 }
 
 /// Runs a proxy's `http-request` rules on the request; the answer of a final action.
@@ -493,6 +522,7 @@ async fn to_backend(
     session: &Session,
     first: bool,
     env: rules::Env<'_>,
+    persist: Option<Persist>,
 ) -> Response<Body> {
     let (peer, local) = (env.peer, env.local);
     // The most closing of the two, as HAProxy combines `httpclose` > `http-server-close` >
@@ -533,12 +563,13 @@ async fn to_backend(
         .then(|| {
             let t = rules::target(req.uri());
             let ctx = rules::ctx(req.method(), &t, req.version(), req.headers(), env);
-            use_server(backend, &ctx)
+            use_server_with(backend, &ctx, persist)
         })
         .flatten();
     let by_cookie = ck
+        .filter(|_| persist != Some(Persist::Ignore))
         .and_then(|ck| super::cookie::designated(ck, &backend.plan.servers, req.headers()))
-        .filter(|&i| backend.is_up(i));
+        .filter(|&i| persist == Some(Persist::Force) || backend.is_up(i));
     let designated = used.or(by_cookie);
     let post = req.method() == hyper::Method::POST;
     // No server, a full queue, `timeout queue`: HAProxy's 503 for all three.
@@ -570,6 +601,8 @@ async fn to_backend(
         Ok((resp, _)) if resp.status() == StatusCode::SWITCHING_PROTOCOLS => resp,
         Ok((mut resp, server)) => {
             clean_connection(resp.headers_mut());
+            // Under `ignore-persist` the answer's cookies are left as the server sent them.
+            let ck = ck.filter(|_| persist != Some(Persist::Ignore));
             if let (Some(ck), Some(s)) = (ck, backend.plan.servers.get(server)) {
                 // A server given by use-server or the cookie needs no new cookie; one the
                 // balancer chose does.
@@ -609,7 +642,11 @@ fn with_errorfiles(
 
 /// An error file's response as HAProxy writes it (see `plan::errorfile`).
 fn errorfile_response(e: &ErrorResponse) -> Response<Body> {
-    let body = if e.length_known {
+    let body = if e.length_known && e.body.is_empty() {
+        // hyper writes the file's `content-length: 0` in its place only for a body that
+        // does not say it has ended before it is polled.
+        UntilClose(None).boxed()
+    } else if e.length_known {
         full(e.body.clone())
     } else {
         UntilClose(Some(e.body.clone())).boxed()
@@ -639,12 +676,21 @@ fn errorfile_response(e: &ErrorResponse) -> Response<Body> {
 }
 
 /// A body hyper must not announce with a length: it ends with the connection (an HTTP/1.0
-/// error file without Content-Length).
+/// error file without Content-Length). `UntilClose(None)` is an empty body the response's
+/// own `content-length: 0` frames (an `errorloc` redirect).
 struct UntilClose(Option<Bytes>);
 
 impl hyper::body::Body for UntilClose {
     type Data = Bytes;
     type Error = BoxError;
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match &self.0 {
+            // Empty: nothing to write whatever the framing.
+            None => hyper::body::SizeHint::with_exact(0),
+            Some(_) => hyper::body::SizeHint::default(),
+        }
+    }
 
     fn poll_frame(
         self: Pin<&mut Self>,

@@ -142,7 +142,11 @@ pub fn parse_http_errors_line(h: &mut HttpErrors, a: Args, d: &mut Diagnostics) 
             "'errorfile' expects <status_code> and <file> as arguments.",
         ));
     };
-    let Ok(status) = code.parse::<u16>() else {
+    let status = code
+        .parse::<u16>()
+        .ok()
+        .filter(|c| super::proxy::ERRORFILE_CODES.contains(c));
+    let Some(status) = status else {
         return d.push(a.error(1, format!("status code '{code}' not handled.")));
     };
     let response = match super::errorfile::load(path) {

@@ -222,4 +222,129 @@ mod tests {
         assert_eq!(r.body, b"body\n");
         assert_eq!(parse(b"").unwrap(), None);
     }
+
+    /// description: `errorfiles NAME CODE...` keeps its codes; `errorloc*` and `errorfile`
+    /// lines keep their order among them; `force-persist`/`ignore-persist` need a condition
+    /// and a backend; messages and lines as `haproxy -c` 2.6.12 gave them.
+    #[test]
+    fn error_directives_and_persist_rules() {
+        use crate::haproxy::parse_str;
+        use crate::ir::haproxy::ErrorDirective;
+        use crate::{Diagnostic, Env};
+        let text = "http-errors site\n  errorfile 503 /dev/null\n\
+            defaults\n  mode http\n  errorloc303 403 /d\n\
+            frontend f\n  bind :80\n  errorfiles site 503 404\n  errorloc 503 http://e.example/x\n\
+              errorfiles site\n  errorloc302 500 /y\n  force-persist if TRUE\n  default_backend b\n\
+            backend b\n  force-persist if { path_beg /a }\n  ignore-persist unless TRUE\n  server s 127.0.0.1:1\n";
+        let (config, diags, _) = parse_str(text, &Env::empty());
+        let of = |sev: crate::diag::Severity| -> Vec<(u32, String)> {
+            diags
+                .iter()
+                .filter(|d: &&Diagnostic| d.severity == sev)
+                .map(|d| (d.span.line, d.message.clone()))
+                .collect()
+        };
+        assert!(of(crate::diag::Severity::Error).is_empty(), "{diags:?}");
+        let warnings = of(crate::diag::Severity::Warning);
+        assert!(
+            warnings.iter().any(|(l, m)| *l == 8
+                && m.contains("status '404' not declared in http-errors section 'site'")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|(l, m)| *l == 12 && m.contains("'force-persist'")),
+            "{warnings:?}"
+        );
+        let f = &config.proxies[0];
+        let got: Vec<String> = f
+            .settings
+            .errorfiles
+            .iter()
+            .map(|e| match &e.node {
+                ErrorDirective::File(f) => format!("file {}", f.status),
+                ErrorDirective::Loc {
+                    status,
+                    redirect,
+                    url,
+                } => format!("loc {status} {redirect} {url}"),
+                ErrorDirective::Section { name, codes } => {
+                    format!("section {} {codes:?}", name.node)
+                }
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "loc 403 303 /d",
+                "section site [503, 404]",
+                "loc 503 302 http://e.example/x",
+                "section site []",
+                "loc 500 302 /y",
+            ]
+        );
+        assert!(f.persist_rules.is_empty(), "a frontend has no persistence");
+        let b = &config.proxies[1];
+        let kinds: Vec<(bool, u32)> = b
+            .persist_rules
+            .iter()
+            .map(|r| (r.force, r.span.line))
+            .collect();
+        assert_eq!(kinds, [(true, 15), (false, 16)]);
+
+        let table: &[(&str, u32, &str)] = &[
+            (
+                "frontend f\n  bind :80\n  errorfiles site 999\n",
+                3,
+                "errorfiles : status code '999' not handled.",
+            ),
+            (
+                "frontend f\n  bind :80\n  errorloc 503\n",
+                3,
+                "errorloc : expects <status_code> and <url> as arguments.",
+            ),
+            (
+                "frontend f\n  bind :80\n  errorloc303 302 /x\n",
+                3,
+                "errorloc303 : status code '302' not handled.",
+            ),
+            (
+                "backend b\n  force-persist\n",
+                2,
+                "'force-persist' requires either 'if' or 'unless' followed by a condition.",
+            ),
+            (
+                "backend b\n  ignore-persist foo\n",
+                2,
+                "'ignore-persist' requires either 'if' or 'unless' followed by a condition.",
+            ),
+            (
+                "defaults\n  force-persist if TRUE\n",
+                2,
+                "'force-persist' not allowed in 'defaults' section",
+            ),
+            (
+                "http-errors x\n  errorfile 302 /dev/null\n",
+                2,
+                "status code '302' not handled.",
+            ),
+            (
+                "frontend f\n  bind :80\n  errorfiles nosuch 503\n",
+                3,
+                "unknown http-errors section 'nosuch'",
+            ),
+        ];
+        for (text, line, want) in table {
+            let (_, diags, _) = parse_str(text, &Env::empty());
+            assert!(
+                diags
+                    .iter()
+                    .any(|d| d.severity == crate::diag::Severity::Error
+                        && d.span.line == *line
+                        && d.message.contains(want)),
+                "{text}: {diags:?}"
+            );
+        }
+    }
 }

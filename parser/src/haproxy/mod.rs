@@ -487,6 +487,7 @@ pub(crate) fn new_proxy(
         use_backends: Vec::new(),
         default_backend: None,
         use_servers: Vec::new(),
+        persist_rules: Vec::new(),
         redirects: Vec::new(),
         http_request: Vec::new(),
         http_response: Vec::new(),

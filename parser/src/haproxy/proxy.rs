@@ -9,9 +9,9 @@ use super::kw::{self, Args, Support, TimeUnit};
 use super::options::{self, Caps};
 use super::{acl, bind, did_you_mean, errorfile, global, httpcheck, logformat, rules, server};
 use crate::ir::haproxy::{
-    Acl, AclRef, BackendRef, Balance, Condition, Cookie, CookieMode, ErrorFile, HashFunction,
-    HashMethod, HashType, HttpReuse, Mode, OptionArgs, OptionSetting, Proxy, ProxyKind, UseBackend,
-    UseServer,
+    Acl, AclRef, BackendRef, Balance, Condition, Cookie, CookieMode, ErrorDirective, ErrorFile,
+    HashFunction, HashMethod, HashType, HttpReuse, Mode, OptionArgs, OptionSetting, PersistRule,
+    Proxy, ProxyKind, UseBackend, UseServer,
 };
 use crate::{Diagnostics, Span, Spanned};
 
@@ -126,13 +126,12 @@ static KEYWORDS: &[Keyword] = &[
     kw("cookie", BE, true, parse_cookie),
     kw("http-check", BE, true, httpcheck::parse),
     kw("errorfile", ALL, true, parse_errorfile),
-    kw("errorfiles", ALL, true, |p, a, d| match a.get(1) {
-        Some(n) => p
-            .settings
-            .errorfiles_from
-            .push(Spanned::new(n.to_string(), a.span(1))),
-        None => d.push(a.error(0, "'errorfiles' expects <name> as argument.")),
-    }),
+    kw("errorfiles", ALL, true, parse_errorfiles),
+    kw("errorloc", ALL, true, parse_errorloc),
+    kw("errorloc302", ALL, true, parse_errorloc),
+    kw("errorloc303", ALL, true, parse_errorloc),
+    kw("force-persist", BE, false, parse_persist),
+    kw("ignore-persist", BE, false, parse_persist),
     kw("http-reuse", BE, true, |p, a, d| {
         let v = match a.at(1) {
             "never" => HttpReuse::Never,
@@ -218,8 +217,6 @@ static KEYWORDS: &[Keyword] = &[
     no("http-error", ALL, true),
     no("dynamic-cookie-key", BE, true),
     no("email-alert", ALL, true),
-    no("force-persist", ALL, false),
-    no("ignore-persist", ALL, false),
     no("persist", BE, true),
     no("server-template", BE, false),
     no("server-state-file-name", BE, true),
@@ -235,9 +232,6 @@ static KEYWORDS: &[Keyword] = &[
     no("monitor", FE, false),
     no("monitor-net", FE, true),
     no("http-send-name-header", BE, true),
-    no("errorloc", ALL, true),
-    no("errorloc302", ALL, true),
-    no("errorloc303", ALL, true),
     no("use-fcgi-app", BE, false),
     no("log-format-sd", FE, true),
     no("error-log-format", FE, true),
@@ -758,7 +752,7 @@ fn parse_cookie(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
 }
 
 /// HTTP status codes `errorfile` may replace.
-const ERRORFILE_CODES: &[u16] = &[
+pub(super) const ERRORFILE_CODES: &[u16] = &[
     200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
 ];
 
@@ -782,13 +776,86 @@ fn parse_errorfile(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
         Err(m) => return d.push(a.error(2, m)),
     };
     p.settings.errorfiles.push(Spanned::new(
-        ErrorFile {
+        ErrorDirective::File(ErrorFile {
             status,
             path: path.to_string(),
             response,
+        }),
+        a.span(2),
+    ));
+}
+
+/// `errorfiles NAME [CODE...]` — the section is looked up once the whole file is read.
+fn parse_errorfiles(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
+    let Some(name) = a.get(1) else {
+        return d.push(a.error(0, "'errorfiles' expects <name> as argument."));
+    };
+    let mut codes = Vec::new();
+    for i in 2..a.len() {
+        // HAProxy reads the code with atol(): what does not parse is 0, never handled.
+        let code = a.at(i);
+        match code.parse::<u16>() {
+            Ok(c) if ERRORFILE_CODES.contains(&c) => codes.push(c),
+            _ => {
+                return d
+                    .push(a.error(i, format!("errorfiles : status code '{code}' not handled.")))
+            }
+        }
+    }
+    p.settings.errorfiles.push(Spanned::new(
+        ErrorDirective::Section {
+            name: Spanned::new(name.to_string(), a.span(1)),
+            codes,
+        },
+        a.span(1),
+    ));
+}
+
+/// `errorloc CODE URL`, `errorloc302 CODE URL`, `errorloc303 CODE URL` — HAProxy answers the
+/// status with a 302 (303 for `errorloc303`) to URL.
+fn parse_errorloc(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
+    let kw = a.at(0);
+    let (Some(code), Some(url)) = (a.get(1), a.get(2)) else {
+        return d.push(a.error(
+            0,
+            format!("{kw} : expects <status_code> and <url> as arguments."),
+        ));
+    };
+    let status = code
+        .parse::<u16>()
+        .ok()
+        .filter(|c| ERRORFILE_CODES.contains(c));
+    let Some(status) = status else {
+        return d.push(a.error(1, format!("{kw} : status code '{code}' not handled.")));
+    };
+    p.settings.errorfiles.push(Spanned::new(
+        ErrorDirective::Loc {
+            status,
+            redirect: if kw == "errorloc303" { 303 } else { 302 },
+            url: url.to_string(),
         },
         a.span(2),
     ));
+}
+
+/// `force-persist { if | unless } COND`, `ignore-persist { if | unless } COND`
+fn parse_persist(p: &mut Proxy, a: Args, d: &mut Diagnostics) {
+    let kw = a.at(0);
+    if !matches!(a.get(1), Some("if" | "unless")) {
+        return d.push(a.error(
+            0,
+            format!("'{kw}' requires either 'if' or 'unless' followed by a condition."),
+        ));
+    }
+    let Ok(Some(cond)) = parse_condition_tail(a, 1, d) else {
+        return;
+    };
+    check_refs(p, Some(&cond), a, kw, d);
+    p.persist_rules.push(PersistRule {
+        span: a.line_span(),
+        force: kw == "force-persist",
+        cond,
+    });
 }
 
 /// `acl NAME EXPR...`

@@ -5,8 +5,8 @@
 
 use super::server;
 use crate::ir::haproxy::{
-    AclRef, BackendRef, Config, Mode, OptionName, Proxy, ProxyKind, ServerOptions, TimeoutKind,
-    Verify,
+    AclRef, BackendRef, Config, ErrorDirective, Mode, OptionName, Proxy, ProxyKind, ServerOptions,
+    TimeoutKind, Verify,
 };
 use crate::{Diagnostic, Diagnostics, Dialect, Span};
 use std::collections::HashMap;
@@ -47,12 +47,34 @@ pub fn validate(config: &mut Config, diags: &mut Diagnostics) {
         check_listeners_and_timeouts(p, diags);
         check_http_only_options(p, diags);
         check_http_check_rules(p, diags);
-        for name in &p.settings.errorfiles_from {
-            if !config.http_errors.iter().any(|h| h.name.node == name.node) {
-                diags.push(err(
+        check_errorfiles_refs(config, p, diags);
+    }
+}
+
+/// `errorfiles NAME [CODE...]` names an `http-errors` section; a code it lists that the
+/// section has no file for is a warning (as HAProxy warns).
+fn check_errorfiles_refs(config: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    for e in &p.settings.errorfiles {
+        let ErrorDirective::Section { name, codes } = &e.node else {
+            continue;
+        };
+        let Some(h) = config.http_errors.iter().find(|h| h.name.node == name.node) else {
+            diags.push(err(
+                name.span,
+                format!(
+                    "proxy '{}': unknown http-errors section '{}'.",
+                    p.name.node, name.node
+                ),
+            ));
+            continue;
+        };
+        for code in codes {
+            if !h.errorfiles.iter().any(|f| f.node.status == *code) {
+                diags.push(Diagnostic::warning(
+                    Dialect::Haproxy,
                     name.span,
                     format!(
-                        "proxy '{}': unknown http-errors section '{}'.",
+                        "config: proxy '{}' : status '{code}' not declared in http-errors section '{}'.",
                         p.name.node, name.node
                     ),
                 ));

@@ -291,6 +291,8 @@ pub struct Proxy {
     pub use_backends: Vec<UseBackend>,
     pub default_backend: Option<Spanned<String>>,
     pub use_servers: Vec<UseServer>,
+    /// `force-persist` / `ignore-persist` rules, in order (the first that matches decides).
+    pub persist_rules: Vec<PersistRule>,
     pub redirects: Vec<Spanned<Redirect>>,
     pub http_request: Vec<HttpRule>,
     pub http_response: Vec<HttpRule>,
@@ -320,8 +322,9 @@ pub struct ProxySettings {
     pub cookie: Option<Spanned<Cookie>>,
     pub http_check: Vec<Spanned<HttpCheckRule>>,
     pub default_server: Option<Spanned<ServerOptions>>,
-    pub errorfiles: Vec<Spanned<ErrorFile>>,
-    pub errorfiles_from: Vec<Spanned<String>>,
+    /// `errorfile`, `errorloc*` and `errorfiles` lines, in configuration order (a
+    /// `defaults` section's first): for one status the last line that gives one wins.
+    pub errorfiles: Vec<Spanned<ErrorDirective>>,
     pub http_reuse: Option<Spanned<HttpReuse>>,
     pub monitor_uri: Option<Spanned<String>>,
     pub unique_id_format: Option<Spanned<String>>,
@@ -580,6 +583,25 @@ pub struct ErrorFile {
     pub response: Option<ErrorResponse>,
 }
 
+/// One line that gives a proxy answers for error statuses.
+#[derive(Clone, Debug, Serialize)]
+pub enum ErrorDirective {
+    /// `errorfile CODE FILE`
+    File(ErrorFile),
+    /// `errorloc CODE URL` / `errorloc302 ...` (`redirect` 302) / `errorloc303 ...` (303).
+    Loc {
+        status: u16,
+        redirect: u16,
+        url: String,
+    },
+    /// `errorfiles NAME [CODE...]`: the `http-errors NAME` section's files, all or only
+    /// those for the codes given.
+    Section {
+        name: Spanned<String>,
+        codes: Vec<u16>,
+    },
+}
+
 /// An error file's HTTP response as written in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ErrorResponse {
@@ -802,6 +824,14 @@ pub struct UseServer {
     pub span: Span,
     pub server: Spanned<String>,
     pub cond: Option<Condition>,
+}
+
+/// `force-persist { if | unless } COND` (`force`) or `ignore-persist { if | unless } COND`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PersistRule {
+    pub span: Span,
+    pub force: bool,
+    pub cond: Condition,
 }
 
 #[derive(Clone, Debug, Serialize)]
