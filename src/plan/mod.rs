@@ -556,6 +556,7 @@ fn settings(p: &ir::Proxy, r: &mut Refusals) {
             "logs",
             "no_log",
             "cookie",
+            "dynamic_cookie_key",
             "http_check",
             "errorfiles",
         ],
@@ -670,15 +671,29 @@ fn persist_rules(p: &ir::Proxy, acls: &mut Compiler<'_>, r: &mut Refusals) -> Ve
     out
 }
 
+/// `cookie ... dynamic`: the value of a server without a `cookie` of its own, as HAProxy 2.6
+/// derives it (found against it): XXH64 (seed 0) of the key, the address's bytes and the
+/// port as a 32-bit big-endian number, in 16 lowercase hex digits. Without
+/// `dynamic-cookie-key` a server has no value, as in HAProxy.
+fn dynamic_cookie(key: &str, host: IpAddr, port: &ir::ServerPort) -> String {
+    let mut buf = key.as_bytes().to_vec();
+    match host {
+        IpAddr::V4(a) => buf.extend_from_slice(&a.octets()),
+        IpAddr::V6(a) => buf.extend_from_slice(&a.octets()),
+    }
+    let port = match port {
+        ir::ServerPort::Fixed(p) => u32::from(*p),
+        _ => 0,
+    };
+    buf.extend_from_slice(&port.to_be_bytes());
+    format!("{:016x}", xxhash_rust::xxh64::xxh64(&buf, 0))
+}
+
 fn cookie_plan(s: &ir::ProxySettings, r: &mut Refusals) -> Option<CookiePlan> {
     let c = s.cookie.as_ref()?;
     let ck = &c.node;
     if ck.maxidle.is_some() || ck.maxlife.is_some() {
         r.refuse(c.span, "cookie ... maxidle/maxlife");
-        return None;
-    }
-    if ck.dynamic {
-        r.refuse(c.span, "cookie ... dynamic");
         return None;
     }
     let mut suffix = String::from("; path=/");
@@ -1227,6 +1242,13 @@ fn backend(
         });
     }
 
+    if let (Some(c), Some(key)) = (&s.cookie, &s.dynamic_cookie_key) {
+        if c.node.dynamic {
+            for srv in servers.iter_mut().filter(|s| s.cookie.is_none()) {
+                srv.cookie = Some(dynamic_cookie(&key.node, srv.host, &srv.port));
+            }
+        }
+    }
     assign_ids(&mut servers, &p.servers);
     if let Some(b) = &s.balance {
         if matches!(
@@ -1622,6 +1644,40 @@ mod tests {
 
     const BASE: &str =
         "defaults\n  mode http\n  timeout connect 5s\n  timeout client 5s\n  timeout server 5s\n";
+
+    /// description: `cookie ... dynamic` values equal the ones haproxy 2.6.12 sent for the
+    /// same key, address and port (taken from its Set-Cookie answers).
+    #[test]
+    fn dynamic_cookies_equal_haproxy_s() {
+        let v4 = |a: &str| a.parse::<IpAddr>().unwrap();
+        let fixed = ir::ServerPort::Fixed;
+        assert_eq!(
+            dynamic_cookie("mykey", v4("127.0.0.1"), &fixed(18182)),
+            "38dee15686638495"
+        );
+        assert_eq!(
+            dynamic_cookie("mykey", v4("127.0.0.1"), &fixed(18183)),
+            "af7e14d3725d848d"
+        );
+        assert_eq!(
+            dynamic_cookie("s3cr3t key", v4("127.0.0.1"), &fixed(18182)),
+            "9a2305422f3b4537"
+        );
+        let p = plan(&format!(
+            "{BASE}frontend f\n  bind :80\n  default_backend b\nbackend b\n  dynamic-cookie-key mykey\n  \
+             cookie SRV insert dynamic\n  server a 127.0.0.1:18182\n  server c 127.0.0.1:18183 cookie own\n"
+        ))
+        .unwrap();
+        let cookies: Vec<_> = p.backends[0]
+            .servers
+            .iter()
+            .map(|s| s.cookie.clone())
+            .collect();
+        assert_eq!(
+            cookies,
+            [Some("38dee15686638495".into()), Some("own".into())]
+        );
+    }
 
     /// description: frontends resolve their backend; servers take defaults and checks.
     #[test]

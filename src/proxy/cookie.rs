@@ -132,9 +132,7 @@ pub fn response(
     headers: &mut HeaderMap,
 ) {
     let name = ck.name.as_bytes();
-    let Some(value) = server.cookie.as_deref() else {
-        return;
-    };
+    let value = server.cookie.as_deref();
     let server_set = headers
         .get_all(SET_COOKIE)
         .iter()
@@ -152,6 +150,18 @@ pub fn response(
             if had_valid || (ck.postonly && !post) || (server_set && ck.preserve) {
                 return;
             }
+            let Some(value) = value else {
+                // A server without a value: HAProxy tells the client to drop any cookie it
+                // holds (an expired one), and does not mark the answer private.
+                let cookie = format!(
+                    "{}=; Expires=Thu, 01-Jan-1970 00:00:01 GMT{}",
+                    ck.name, ck.suffix
+                );
+                if let Ok(v) = HeaderValue::from_str(&cookie) {
+                    headers.append(SET_COOKIE, v);
+                }
+                return;
+            };
             let cookie = format!("{}={}{}", ck.name, value, ck.suffix);
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 headers.append(SET_COOKIE, v);
@@ -163,6 +173,9 @@ pub fn response(
             }
         }
         CookieMode::Prefix | CookieMode::Rewrite => {
+            let Some(value) = value else {
+                return;
+            };
             if !server_set {
                 return;
             }

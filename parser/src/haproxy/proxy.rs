@@ -215,7 +215,10 @@ static KEYWORDS: &[Keyword] = &[
     no("filter", ALL, false),
     no("http-after-response", ALL, false),
     no("http-error", ALL, true),
-    no("dynamic-cookie-key", BE, true),
+    kw("dynamic-cookie-key", BE, true, |p, a, d| match a.get(1) {
+        Some(k) => p.settings.dynamic_cookie_key = Some(Spanned::new(k.to_string(), a.span(1))),
+        None => d.push(a.error(0, "'dynamic-cookie-key' expects a string as argument.")),
+    }),
     no("email-alert", ALL, true),
     no("persist", BE, true),
     no("server-template", BE, false),

@@ -320,6 +320,8 @@ pub struct ProxySettings {
     pub log_format: Option<Spanned<String>>,
     pub log_tag: Option<Spanned<String>>,
     pub cookie: Option<Spanned<Cookie>>,
+    /// `dynamic-cookie-key KEY`: the secret `cookie ... dynamic` derives server values from.
+    pub dynamic_cookie_key: Option<Spanned<String>>,
     pub http_check: Vec<Spanned<HttpCheckRule>>,
     pub default_server: Option<Spanned<ServerOptions>>,
     /// `errorfile`, `errorloc*` and `errorfiles` lines, in configuration order (a
