@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod fsm;
+pub mod garp;
 pub mod instance;
 pub mod net;
 pub mod notify;

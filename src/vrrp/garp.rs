@@ -1,0 +1,119 @@
+//! Gratuitous ARPs and unsolicited NAs of one instance, on the interface of each floating
+//! address (the instance's own, or a `virtual_ipaddress ... dev IFACE`), spaced as
+//! `vrrp_garp_interval` / `vrrp_gna_interval` ask.
+//!
+//! As in keepalived, the spacing is per interface and per family: one queue of pending
+//! messages for each (interface, ARP or NA). With an interval of zero a burst leaves at
+//! once; otherwise the first message of a queue leaves when the interval since the last one
+//! sent on it has passed, and the instance's loop calls [`Announcer::flush`] by
+//! [`Announcer::next_due`] for the rest, so advertisements are never held up by a burst.
+
+use super::net::{ArpSocket, NetError};
+use super::vip::Link;
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+struct Queue {
+    /// Index into `Announcer::sockets`.
+    socket: usize,
+    interval: Duration,
+    pending: VecDeque<IpAddr>,
+    /// When the next message may leave.
+    next: Option<Instant>,
+}
+
+pub struct Announcer {
+    sockets: Vec<ArpSocket>,
+    /// Two per socket: ARP (even), NA (odd).
+    queues: Vec<Queue>,
+}
+
+impl Announcer {
+    /// One socket per distinct interface of `links`.
+    pub fn open(
+        links: &[&Link],
+        garp_interval: Duration,
+        gna_interval: Duration,
+    ) -> Result<Announcer, NetError> {
+        let mut sockets: Vec<ArpSocket> = Vec::new();
+        let mut queues = Vec::new();
+        for link in links {
+            if sockets.iter().any(|s| s.link().index == link.index) {
+                continue;
+            }
+            sockets.push(ArpSocket::open(link)?);
+            for interval in [garp_interval, gna_interval] {
+                queues.push(Queue {
+                    socket: sockets.len() - 1,
+                    interval,
+                    pending: VecDeque::new(),
+                    next: None,
+                });
+            }
+        }
+        Ok(Announcer { sockets, queues })
+    }
+
+    /// Queues one burst: `repeat` rounds of one message per address (each on the interface
+    /// with index `.1`), then sends what is due.
+    pub fn announce(
+        &mut self,
+        addrs: &[(IpAddr, u32)],
+        repeat: u32,
+        now: Instant,
+    ) -> Result<(), NetError> {
+        for _ in 0..repeat {
+            for (addr, index) in addrs {
+                let Some(s) = self.sockets.iter().position(|s| s.link().index == *index) else {
+                    continue;
+                };
+                let q = 2 * s + usize::from(addr.is_ipv6());
+                if let Some(q) = self.queues.get_mut(q) {
+                    q.pending.push_back(*addr);
+                }
+            }
+        }
+        self.flush(now)
+    }
+
+    /// Sends every message that is due.
+    pub fn flush(&mut self, now: Instant) -> Result<(), NetError> {
+        let mut result = Ok(());
+        for q in &mut self.queues {
+            while q.next.is_none_or(|t| t <= now) {
+                let Some(addr) = q.pending.pop_front() else {
+                    break;
+                };
+                if let Some(s) = self.sockets.get(q.socket) {
+                    if let Err(e) = s.send_one(addr) {
+                        result = Err(e);
+                    }
+                }
+                if !q.interval.is_zero() {
+                    // From the time it was due, so a late turn of the loop does not
+                    // stretch the whole burst.
+                    let base = q.next.filter(|t| now.duration_since(*t) < q.interval);
+                    q.next = Some(base.unwrap_or(now) + q.interval);
+                }
+            }
+        }
+        result
+    }
+
+    /// When [`Announcer::flush`] has something to send next.
+    pub fn next_due(&self) -> Option<Instant> {
+        self.queues
+            .iter()
+            .filter(|q| !q.pending.is_empty())
+            .filter_map(|q| q.next)
+            .min()
+    }
+
+    /// Drops every message not sent yet (the addresses are going).
+    pub fn clear(&mut self) {
+        for q in &mut self.queues {
+            q.pending.clear();
+        }
+    }
+}
