@@ -1509,3 +1509,208 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
     );
     assert!(stderr.contains("nothing was started"), "{stderr}");
 }
+
+// ---- Gratuitous ARP / NA: what the LAN sees ------------------------------------------
+
+/// Runs `f` on a thread inside network namespace `ns` (the test process itself stays in
+/// its own): how the tests capture and inject frames on a lab's bridges.
+fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on a valid descriptor; it changes only this thread's namespace.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+        f()
+    })
+}
+
+/// A gratuitous ARP or unsolicited NA as a client on the LAN sees it.
+#[derive(Clone, Debug)]
+struct Announce {
+    at: Instant,
+    /// The bridge it reached.
+    dev: String,
+    /// The Ethernet source.
+    mac: String,
+    ip: std::net::IpAddr,
+}
+
+fn mac_str(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Captures, for `secs`, every gratuitous ARP (sender = target address) and unsolicited
+/// NA reaching the bridges `devs` of the lab's bridge namespace. Returns once capturing.
+fn capture(
+    lab: &Lab,
+    devs: &[&str],
+    secs: f64,
+) -> std::thread::JoinHandle<Vec<Announce>> {
+    let devs: Vec<String> = devs.iter().map(|d| d.to_string()).collect();
+    let (ready, wait) = std::sync::mpsc::channel();
+    let h = in_netns(&lab.bridge, move || {
+        let index: Vec<(u32, String)> = devs
+            .iter()
+            .map(|d| {
+                let c = std::ffi::CString::new(d.as_str()).unwrap();
+                // SAFETY: a valid C string.
+                (unsafe { libc::if_nametoindex(c.as_ptr()) }, d.clone())
+            })
+            .collect();
+        // SAFETY: plain socket calls on a descriptor this thread owns.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW,
+                i32::from((libc::ETH_P_ALL as u16).to_be()),
+            )
+        };
+        assert!(fd >= 0, "packet socket: {}", std::io::Error::last_os_error());
+        let tv = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 20_000,
+        };
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as u32,
+            )
+        };
+        ready.send(()).unwrap();
+        let end = Instant::now() + Duration::from_secs_f64(secs);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 2048];
+        while Instant::now() < end {
+            let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+            let mut len = std::mem::size_of::<libc::sockaddr_ll>() as u32;
+            let n = unsafe {
+                libc::recvfrom(
+                    fd,
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    buf.len(),
+                    0,
+                    &mut sll as *mut _ as *mut libc::sockaddr,
+                    &mut len,
+                )
+            };
+            if n <= 0 {
+                continue;
+            }
+            let at = Instant::now();
+            let Some((_, dev)) = index.iter().find(|(i, _)| *i as i32 == sll.sll_ifindex) else {
+                continue;
+            };
+            let p = &buf[..n as usize];
+            if p.len() < 14 {
+                continue;
+            }
+            let ethertype = u16::from_be_bytes([p[12], p[13]]);
+            let ip = match ethertype {
+                0x0806 if p.len() >= 42 && p[28..32] == p[38..42] => {
+                    std::net::IpAddr::from(<[u8; 4]>::try_from(&p[28..32]).unwrap())
+                }
+                // IPv6, ICMPv6, neighbour advertisement: its target.
+                0x86dd if p.len() >= 78 && p[20] == 58 && p[54] == 136 => {
+                    std::net::IpAddr::from(<[u8; 16]>::try_from(&p[62..78]).unwrap())
+                }
+                _ => continue,
+            };
+            out.push(Announce {
+                at,
+                dev: dev.clone(),
+                mac: mac_str(&p[6..12]),
+                ip,
+            });
+        }
+        unsafe { libc::close(fd) };
+        out
+    });
+    wait.recv().unwrap();
+    h
+}
+
+/// The MAC of `dev` in node `node`.
+fn mac_of(lab: &Lab, node: usize, dev: &str) -> String {
+    let out = netns::ip(&["-n", &lab.nodes[node], "-o", "link", "show", dev]).unwrap();
+    let mut w = out.split_whitespace();
+    w.find(|x| *x == "link/ether");
+    w.next().unwrap_or_default().to_string()
+}
+
+/// `A.B.C` of a second LAN for `lab` (namespaces keep labs apart; distinct anyway).
+fn second_net(lab: &Lab) -> String {
+    let last = lab.net.rsplit('.').next().unwrap_or("0");
+    format!("192.168.{last}")
+}
+
+/// `virtual_ipaddress { ADDR dev eth1 }`: the address goes on eth1 of the master (not on
+/// eth0, where VRRP runs), moves to the new master on a graceful failover, and the new
+/// master's gratuitous ARP on eth1 updates a client of that LAN.
+fn vip_on_another_interface(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let net2 = second_net(&lab);
+    lab.add_lan("eth1", "br1", &net2).unwrap();
+    let vip = lab.vip();
+    let vip2 = format!("{net2}.100");
+    let conf = |prio: u8| {
+        instance(&vip, prio, "").replace(
+            &format!("{vip}/24\n"),
+            &format!("{vip}/24\n        {vip2}/24 dev eth1\n"),
+        )
+    };
+    let n0 = start(&mut lab, 0, a, &conf(150));
+    let n1 = start(&mut lab, 1, b, &conf(100));
+    let on = |lab: &Lab, node: usize, dev: &str| {
+        lab.addrs_on(&lab.nodes[node], dev)
+            .iter()
+            .any(|x| *x == vip2)
+    };
+    assert!(
+        wait_for(ELECTION_LIMIT, || on(&lab, 0, "eth1") && lab.holds(0, &vip)).is_some(),
+        "{a:?}+{b:?}: node 0 does not hold {vip2} on eth1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    assert!(!on(&lab, 0, "eth0") && !on(&lab, 1, "eth1"));
+    let _ = Command::new("ip")
+        .args(["netns", "exec", &lab.bridge, "bash", "-c"])
+        .arg(format!("echo hello > /dev/udp/{vip2}/9"))
+        .output();
+    let (m0, m1) = (mac_of(&lab, 0, "eth1"), mac_of(&lab, 1, "eth1"));
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip2).as_deref()
+            == Some(&m0))
+        .is_some(),
+        "client's entry for {vip2}: {:?}, not node 0's eth1 {m0}",
+        neighbour(&lab, &vip2)
+    );
+    signal(n0.pid, "TERM");
+    assert!(
+        wait_for(Duration::from_secs(5), || on(&lab, 1, "eth1") && !on(&lab, 0, "eth1"))
+            .is_some(),
+        "{a:?}+{b:?}: {vip2} did not move to node 1's eth1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip2).as_deref()
+            == Some(&m1))
+        .is_some(),
+        "{a:?}+{b:?}: the client's entry for {vip2} is {:?}, not node 1's eth1 {m1}",
+        neighbour(&lab, &vip2)
+    );
+}
+
+#[test]
+fn virtual_ipaddress_on_another_interface_follows_the_master() {
+    for_pairs(vip_on_another_interface, &FOUR);
+}
