@@ -251,7 +251,15 @@ impl Lab {
             ])?;
             ip(&["-n", ns, "link", "set", &port, "master", br])?;
             ip(&["-n", ns, "link", "set", &port, "up"])?;
-            ip(&["-n", node, "addr", "add", &format!("{net}.{}/24", i + 1), "dev", dev])?;
+            ip(&[
+                "-n",
+                node,
+                "addr",
+                "add",
+                &format!("{net}.{}/24", i + 1),
+                "dev",
+                dev,
+            ])?;
             ip(&["-n", node, "link", "set", dev, "up"])?;
         }
         Ok(())

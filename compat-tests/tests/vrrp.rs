@@ -1538,6 +1538,8 @@ struct Announce {
     /// The Ethernet source.
     mac: String,
     ip: std::net::IpAddr,
+    /// The address as the configuration names it (`VIP`, `VIP2`, or itself).
+    name: String,
 }
 
 fn mac_str(b: &[u8]) -> String {
@@ -1549,11 +1551,7 @@ fn mac_str(b: &[u8]) -> String {
 
 /// Captures, for `secs`, every gratuitous ARP (sender = target address) and unsolicited
 /// NA reaching the bridges `devs` of the lab's bridge namespace. Returns once capturing.
-fn capture(
-    lab: &Lab,
-    devs: &[&str],
-    secs: f64,
-) -> std::thread::JoinHandle<Vec<Announce>> {
+fn capture(lab: &Lab, devs: &[&str], secs: f64) -> std::thread::JoinHandle<Vec<Announce>> {
     let devs: Vec<String> = devs.iter().map(|d| d.to_string()).collect();
     let (ready, wait) = std::sync::mpsc::channel();
     let h = in_netns(&lab.bridge, move || {
@@ -1573,7 +1571,11 @@ fn capture(
                 i32::from((libc::ETH_P_ALL as u16).to_be()),
             )
         };
-        assert!(fd >= 0, "packet socket: {}", std::io::Error::last_os_error());
+        assert!(
+            fd >= 0,
+            "packet socket: {}",
+            std::io::Error::last_os_error()
+        );
         let tv = libc::timeval {
             tv_sec: 0,
             tv_usec: 20_000,
@@ -1631,6 +1633,7 @@ fn capture(
                 dev: dev.clone(),
                 mac: mac_str(&p[6..12]),
                 ip,
+                name: ip.to_string(),
             });
         }
         unsafe { libc::close(fd) };
@@ -1696,8 +1699,9 @@ fn vip_on_another_interface(a: Impl, b: Impl) {
     );
     signal(n0.pid, "TERM");
     assert!(
-        wait_for(Duration::from_secs(5), || on(&lab, 1, "eth1") && !on(&lab, 0, "eth1"))
-            .is_some(),
+        wait_for(Duration::from_secs(5), || on(&lab, 1, "eth1")
+            && !on(&lab, 0, "eth1"))
+        .is_some(),
         "{a:?}+{b:?}: {vip2} did not move to node 1's eth1\n{}",
         logs(&lab, &[&n0, &n1])
     );
@@ -1713,4 +1717,116 @@ fn vip_on_another_interface(a: Impl, b: Impl) {
 #[test]
 fn virtual_ipaddress_on_another_interface_follows_the_master() {
     for_pairs(vip_on_another_interface, &FOUR);
+}
+
+/// The announcements node 0 sends from its start (`conf`, `VIP`/`VIP2`/`NET2` replaced) for
+/// `secs`, on br0 and br1 (a second LAN, eth1 in the node), by `which`.
+fn announcements(which: Impl, conf: &str, secs: f64) -> (Vec<Announce>, Instant) {
+    let mut lab = Lab::new(1).unwrap();
+    let net2 = second_net(&lab);
+    lab.add_lan("eth1", "br1", &net2).unwrap();
+    let conf = conf
+        .replace("VIP2", &format!("{net2}.100"))
+        .replace("VIP", &lab.vip());
+    let cap = capture(&lab, &["br0", "br1"], secs);
+    let t0 = Instant::now();
+    let n0 = start(&mut lab, 0, which, &conf);
+    let mut got = cap.join().unwrap();
+    for a in &mut got {
+        if a.name == lab.vip() {
+            a.name = "VIP".into();
+        } else if a.name == format!("{net2}.100") {
+            a.name = "VIP2".into();
+        }
+        let dev = if a.dev == "br0" { "eth0" } else { "eth1" };
+        assert_eq!(
+            a.mac,
+            mac_of(&lab, 0, dev),
+            "{which:?}: {a:?} from another MAC"
+        );
+    }
+    assert!(
+        lab.holds(0, &lab.vip()),
+        "{which:?} is not master\n{}",
+        logs(&lab, &[&n0])
+    );
+    (got, t0)
+}
+
+/// Per bridge: the addresses announced in order, and the smallest and largest gap between
+/// two announcements of one family there.
+fn shape(got: &[Announce]) -> Vec<(String, Vec<String>, Duration, Duration)> {
+    let mut out = Vec::new();
+    for dev in ["br0", "br1"] {
+        for v6 in [false, true] {
+            let seq: Vec<&Announce> = got
+                .iter()
+                .filter(|a| a.dev == dev && a.ip.is_ipv6() == v6)
+                .collect();
+            if seq.is_empty() {
+                continue;
+            }
+            let gaps: Vec<Duration> = seq.windows(2).map(|w| w[1].at - w[0].at).collect();
+            out.push((
+                format!("{dev}{}", if v6 { " NA" } else { " ARP" }),
+                seq.iter().map(|a| a.name.clone()).collect(),
+                gaps.iter().min().copied().unwrap_or_default(),
+                gaps.iter().max().copied().unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+/// `vrrp_garp_interval` / `vrrp_gna_interval`: rsproxy's bursts (two VIPs on eth0, one on
+/// eth1, an excluded IPv6 one on eth0; the first burst and the second `garp_master_delay`
+/// later) carry the same addresses in the same order as keepalived's, on the same
+/// interfaces, spaced by the interval of their interface and family — as keepalived's are.
+/// (keepalived 2.2.7 with an interval: the first address at once, then each address once,
+/// whatever `garp_master_repeat` says.)
+#[test]
+fn garp_and_gna_intervals_space_the_bursts_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    let conf = "global_defs {\n    vrrp_garp_interval 0.1\n    vrrp_gna_interval 0.15\n}\n\
+        vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    \
+        priority 150\n    advert_int 1\n    garp_master_repeat 3\n    garp_master_delay 2\n    \
+        virtual_ipaddress {\n        VIP/24\n        VIP2/24 dev eth1\n        10.9.9.9/24\n    }\n    \
+        virtual_ipaddress_excluded {\n        fd00:5::100/64\n    }\n}\n";
+    let (ka, ka0) = std::thread::scope(|s| {
+        let ka = s.spawn(|| announcements(Ka, conf, 9.0));
+        let rs = s.spawn(|| announcements(Rs, conf, 9.0));
+        (ka.join().unwrap(), rs.join().unwrap())
+    });
+    let (ka, rs) = ((ka.0, ka.1), (ka0.0, ka0.1));
+    for (name, (got, t0)) in [("keepalived", &ka), ("rsproxy", &rs)] {
+        for a in got {
+            eprintln!("{name} {:?} {} {} {}", a.at - *t0, a.dev, a.mac, a.ip);
+        }
+    }
+    let (ks, rss) = (shape(&ka.0), shape(&rs.0));
+    eprintln!("keepalived: {ks:?}\nrsproxy:    {rss:?}");
+    assert!(!ks.is_empty(), "keepalived sent nothing");
+    assert_eq!(
+        ks.iter().map(|s| (&s.0, &s.1)).collect::<Vec<_>>(),
+        rss.iter().map(|s| (&s.0, &s.1)).collect::<Vec<_>>(),
+        "keepalived (left) and rsproxy (right) announce differently"
+    );
+    for (k, r) in ks.iter().zip(&rss) {
+        let interval = if k.0.ends_with("NA") { 150 } else { 100 };
+        // Never closer than the interval (less scheduling slack), never far slower than
+        // keepalived.
+        assert!(
+            r.2 >= Duration::from_millis(interval - 15),
+            "{}: rsproxy's smallest gap {:?}",
+            r.0,
+            r.2
+        );
+        assert!(
+            r.3 <= k.3.max(Duration::from_millis(interval)) + Duration::from_millis(60),
+            "{}: rsproxy's largest gap {:?}, keepalived's {:?}",
+            r.0,
+            r.3,
+            k.3
+        );
+    }
 }

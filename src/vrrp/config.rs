@@ -564,7 +564,9 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .map(|d| d.node)
             .unwrap_or(garp_master_repeat);
         let interval = |d: &Option<Spanned<rsproxy_parser::ir::Duration>>| {
-            d.as_ref().map(|d| to_std(&d.node)).unwrap_or(Duration::ZERO)
+            d.as_ref()
+                .map(|d| to_std(&d.node))
+                .unwrap_or(Duration::ZERO)
         };
         plans.push(InstancePlan {
             name: inst.name.node.clone(),

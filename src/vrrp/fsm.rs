@@ -326,7 +326,7 @@ impl Instance {
                 self.adver_timer = None;
                 self.garp_timer = None;
                 self.refresh_timer = None;
-        self.lower_prio_timer = None;
+                self.lower_prio_timer = None;
                 self.master_stopped = false;
                 self.start_master_down(now);
                 self.change(State::Backup, Reason::SyncGroup, &mut out);
@@ -434,7 +434,7 @@ impl Instance {
             self.adver_timer = None;
             self.garp_timer = None;
             self.refresh_timer = None;
-        self.lower_prio_timer = None;
+            self.lower_prio_timer = None;
             self.master_stopped = false;
             self.start_master_down(now);
             self.change(State::Backup, Reason::Preempted { by: src, priority }, out);

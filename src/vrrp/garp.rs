@@ -4,13 +4,12 @@
 //!
 //! As in keepalived, the spacing is per interface and per family: one queue of pending
 //! messages for each (interface, ARP or NA). With an interval of zero a burst leaves at
-//! once; otherwise the first message of a queue leaves when the interval since the last one
-//! sent on it has passed, and the instance's loop calls [`Announcer::flush`] by
-//! [`Announcer::next_due`] for the rest, so advertisements are never held up by a burst.
+//! once; otherwise see [`Announcer::announce`]. The instance's loop calls
+//! [`Announcer::flush`] by [`Announcer::next_due`], so advertisements are never held up
+//! by a burst.
 
 use super::net::{ArpSocket, NetError};
 use super::vip::Link;
-use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,8 @@ struct Queue {
     /// Index into `Announcer::sockets`.
     socket: usize,
     interval: Duration,
-    pending: VecDeque<IpAddr>,
+    /// Addresses waiting for their turn, with their place in the instance's list.
+    pending: Vec<(usize, IpAddr)>,
     /// When the next message may leave.
     next: Option<Instant>,
 }
@@ -47,7 +47,7 @@ impl Announcer {
                 queues.push(Queue {
                     socket: sockets.len() - 1,
                     interval,
-                    pending: VecDeque::new(),
+                    pending: Vec::new(),
                     next: None,
                 });
             }
@@ -55,47 +55,72 @@ impl Announcer {
         Ok(Announcer { sockets, queues })
     }
 
-    /// Queues one burst: `repeat` rounds of one message per address (each on the interface
-    /// with index `.1`), then sends what is due.
+    /// One burst: `repeat` rounds of one message per address (each on the interface with
+    /// index `.1`), in the list's order.
+    ///
+    /// On an interface and family with an interval, keepalived 2.2.7 sends a message only
+    /// when the interval since the last one has passed; otherwise the address is marked
+    /// pending — once, however many rounds ask for it — and the pending addresses leave
+    /// later one per interval, in the list's order. So with an interval a burst is the first
+    /// address at once and then each address once (`repeat` 1: each address once): seen on
+    /// the wire, and done the same way here.
     pub fn announce(
         &mut self,
         addrs: &[(IpAddr, u32)],
         repeat: u32,
         now: Instant,
     ) -> Result<(), NetError> {
+        let mut result = Ok(());
         for _ in 0..repeat {
-            for (addr, index) in addrs {
+            for (pos, (addr, index)) in addrs.iter().enumerate() {
                 let Some(s) = self.sockets.iter().position(|s| s.link().index == *index) else {
                     continue;
                 };
-                let q = 2 * s + usize::from(addr.is_ipv6());
-                if let Some(q) = self.queues.get_mut(q) {
-                    q.pending.push_back(*addr);
+                let Some(q) = self.queues.get_mut(2 * s + usize::from(addr.is_ipv6())) else {
+                    continue;
+                };
+                let due = q.next.is_none_or(|t| t <= now);
+                if q.interval.is_zero() || (due && q.pending.is_empty()) {
+                    if let Some(s) = self.sockets.get(q.socket) {
+                        if let Err(e) = s.send_one(*addr) {
+                            result = Err(e);
+                        }
+                    }
+                    if !q.interval.is_zero() {
+                        q.next = Some(now + q.interval);
+                    }
+                } else if !q.pending.iter().any(|(_, a)| a == addr) {
+                    q.pending.push((pos, *addr));
                 }
             }
         }
-        self.flush(now)
+        result.and(self.flush(now))
     }
 
-    /// Sends every message that is due.
+    /// Sends every pending message that is due.
     pub fn flush(&mut self, now: Instant) -> Result<(), NetError> {
         let mut result = Ok(());
         for q in &mut self.queues {
             while q.next.is_none_or(|t| t <= now) {
-                let Some(addr) = q.pending.pop_front() else {
+                let Some(first) = q
+                    .pending
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, (pos, _))| *pos)
+                    .map(|(i, _)| i)
+                else {
                     break;
                 };
+                let (_, addr) = q.pending.remove(first);
                 if let Some(s) = self.sockets.get(q.socket) {
                     if let Err(e) = s.send_one(addr) {
                         result = Err(e);
                     }
                 }
-                if !q.interval.is_zero() {
-                    // From the time it was due, so a late turn of the loop does not
-                    // stretch the whole burst.
-                    let base = q.next.filter(|t| now.duration_since(*t) < q.interval);
-                    q.next = Some(base.unwrap_or(now) + q.interval);
-                }
+                // From the time it was due, so a late turn of the loop does not stretch
+                // the rest of the burst.
+                let base = q.next.filter(|t| now.duration_since(*t) < q.interval);
+                q.next = Some(base.unwrap_or(now) + q.interval);
             }
         }
         result

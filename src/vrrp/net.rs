@@ -381,8 +381,11 @@ impl ArpSocket {
         };
         let sent = match (addr, &self.icmp6) {
             (IpAddr::V4(v4), _) => {
-                let dst =
-                    super::sys::link_layer_addr(self.link.index, arp::ETHERTYPE_ARP, arp::BROADCAST);
+                let dst = super::sys::link_layer_addr(
+                    self.link.index,
+                    arp::ETHERTYPE_ARP,
+                    arp::BROADCAST,
+                );
                 self.socket.send_to(&arp::gratuitous_arp(mac, v4), &dst)
             }
             (IpAddr::V6(v6), Some(icmp6)) => icmp6.send_to(
