@@ -1830,3 +1830,92 @@ fn garp_and_gna_intervals_space_the_bursts_as_keepalived() {
         );
     }
 }
+
+/// A VRRPv2 advertisement for vrid 51, `priority`, advert_int 1, PASS `secret12`, `vip`.
+fn v2_advert(priority: u8, vip: std::net::Ipv4Addr) -> Vec<u8> {
+    let mut m = vec![0x21, 51, priority, 1, 1, 1, 0, 0];
+    m.extend_from_slice(&vip.octets());
+    m.extend_from_slice(b"secret12");
+    let mut sum: u32 = m
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let ck = !(sum as u16);
+    m[6..8].copy_from_slice(&ck.to_be_bytes());
+    m
+}
+
+/// Node 0 (`which`, priority 150, `extra` in its instance) is master; a router of lower
+/// priority (priority 50, from the bridge namespace) advertises once. The times, from that
+/// advertisement, of the gratuitous ARPs node 0 sends in the next 3 s.
+fn lower_prio_burst(which: Impl, global: &str, extra: &str) -> Vec<Duration> {
+    let mut lab = Lab::new(1).unwrap();
+    let vip = lab.vip();
+    let conf = format!("global_defs {{\n{global}}}\n{}", instance(&vip, 150, extra));
+    let n0 = start(&mut lab, 0, which, &conf);
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip)).is_some(),
+        "{which:?} is not master\n{}",
+        logs(&lab, &[&n0])
+    );
+    // Past the bursts of the takeover.
+    std::thread::sleep(Duration::from_millis(1500));
+    let cap = capture(&lab, &["br0"], 4.0);
+    let br_ip: std::net::Ipv4Addr = format!("{}.254", lab.net).parse().unwrap();
+    let advert = v2_advert(50, vip.parse().unwrap());
+    let sent = in_netns(&lab.bridge, move || {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112))).unwrap();
+        s.set_multicast_ttl_v4(255).unwrap();
+        s.set_multicast_if_v4(&br_ip).unwrap();
+        let dst = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(224, 0, 0, 18), 0);
+        s.send_to(&advert, &dst.into()).unwrap();
+        Instant::now()
+    })
+    .join()
+    .unwrap();
+    let got = cap.join().unwrap();
+    assert!(
+        lab.holds(0, &vip),
+        "{which:?} gave {vip} up\n{}",
+        logs(&lab, &[&n0])
+    );
+    got.iter()
+        .filter(|a| a.name == vip && a.at >= sent)
+        .map(|a| a.at - sent)
+        .collect()
+}
+
+/// `garp_lower_prio_repeat` / `garp_lower_prio_delay`, and their defaults: the gratuitous
+/// ARPs a master sends when a lower-priority advertisement reaches it are as many as
+/// keepalived's, at the same times. (keepalived 2.2.7: by default the *global*
+/// `vrrp_garp_master_repeat` / `vrrp_garp_master_delay`, 5 and 5 s, not the instance's
+/// `garp_master_*`.)
+#[test]
+fn garp_after_a_lower_priority_advert_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    for (global, extra) in [
+        ("", "    garp_master_repeat 1\n    garp_master_delay 0\n    garp_lower_prio_repeat 2\n    garp_lower_prio_delay 1\n"),
+        ("    vrrp_garp_master_repeat 2\n    vrrp_garp_master_delay 2\n", "    garp_master_repeat 3\n    garp_master_delay 1\n"),
+        ("    vrrp_garp_lower_prio_repeat 1\n    vrrp_garp_lower_prio_delay 3\n", "    garp_master_repeat 3\n    garp_master_delay 1\n"),
+        ("", "    garp_lower_prio_repeat 0\n"),
+    ] {
+        let extra = &format!("{global}{extra}");
+        let (ka, rs) = std::thread::scope(|s| {
+            let ka = s.spawn(|| lower_prio_burst(Ka, global, extra.split_at(global.len()).1));
+            let rs = s.spawn(|| lower_prio_burst(Rs, global, extra.split_at(global.len()).1));
+            (ka.join().unwrap(), rs.join().unwrap())
+        });
+        eprintln!("{extra:?}\nkeepalived: {ka:?}\nrsproxy:    {rs:?}");
+        assert_eq!(ka.len(), rs.len(), "{extra:?}: keepalived {ka:?}, rsproxy {rs:?}");
+        for (k, r) in ka.iter().zip(&rs) {
+            assert!(
+                k.abs_diff(*r) < Duration::from_millis(150),
+                "{extra:?}: keepalived {ka:?}, rsproxy {rs:?}"
+            );
+        }
+    }
+}

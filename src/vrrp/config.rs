@@ -548,21 +548,25 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .or(g.garp.master_refresh_repeat.as_ref())
             .map(|d| d.node)
             .unwrap_or(1);
-        // keepalived.conf(5): the lower-priority burst defaults to the master's one.
+        // The lower-priority burst defaults to the *global* vrrp_garp_master_* (as
+        // keepalived.conf(5) says, and as keepalived 2.2.7 does: an instance's own
+        // garp_master_* do not count here).
         let garp_lower_prio_delay = inst
             .garp
             .lower_prio_delay
             .as_ref()
             .or(g.garp.lower_prio_delay.as_ref())
+            .or(g.garp.master_delay.as_ref())
             .map(|d| to_std(&d.node))
-            .unwrap_or(garp_master_delay);
+            .unwrap_or(DEFAULT_GARP_MASTER_DELAY);
         let garp_lower_prio_repeat = inst
             .garp
             .lower_prio_repeat
             .as_ref()
             .or(g.garp.lower_prio_repeat.as_ref())
+            .or(g.garp.master_repeat.as_ref())
             .map(|d| d.node)
-            .unwrap_or(garp_master_repeat);
+            .unwrap_or(DEFAULT_GARP_MASTER_REPEAT);
         let interval = |d: &Option<Spanned<rsproxy_parser::ir::Duration>>| {
             d.as_ref()
                 .map(|d| to_std(&d.node))
@@ -726,7 +730,8 @@ mod tests {
         let (p, _) = checked(
             "global_defs {\n vrrp_garp_interval 0.2\n vrrp_gna_interval 0.05\n vrrp_garp_master_delay 3\n vrrp_garp_lower_prio_repeat 2\n}\n\
              vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n garp_master_repeat 4\n garp_master_refresh 10\n virtual_ipaddress {\n  192.0.2.100/24 dev eth1\n }\n}\n\
-             vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 8\n garp_lower_prio_delay 1\n virtual_ipaddress {\n  192.0.2.101/24\n }\n}\n",
+             vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 8\n garp_lower_prio_delay 1\n virtual_ipaddress {\n  192.0.2.101/24\n }\n}\n\
+             vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 9\n garp_master_delay 1\n virtual_ipaddress {\n  192.0.2.102/24\n }\n}\n",
         );
         let p = p.unwrap().instances;
         let (a, b) = (&p[0], &p[1]);
@@ -739,7 +744,7 @@ mod tests {
             (a.garp_master_refresh, a.garp_master_refresh_repeat),
             (Duration::from_secs(10), 1)
         );
-        // Lower-priority burst: the global repeat, the master delay by default.
+        // Lower-priority burst: the global repeat, the global master delay by default.
         assert_eq!(
             (a.garp_lower_prio_delay, a.garp_lower_prio_repeat),
             (Duration::from_secs(3), 2)
@@ -748,6 +753,8 @@ mod tests {
             (b.garp_lower_prio_delay, b.garp_lower_prio_repeat),
             (Duration::from_secs(1), 2)
         );
+        // Not the instance's garp_master_delay: the global vrrp_garp_master_delay.
+        assert_eq!(p[2].garp_lower_prio_delay, Duration::from_secs(3));
     }
 
     #[test]
