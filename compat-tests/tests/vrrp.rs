@@ -1491,8 +1491,9 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
         // (An interface that does not exist: should a keyword below become supported, the
         // run still starts nothing on the host's own interfaces.)
         "vrrp_instance VI_1 {\n    interface rsp-none0\n    state MASTER\n    virtual_router_id 51\n    \
-         priority 101\n    virtual_ipaddress {\n        192.0.2.100\n    }\n    no_accept\n    \
-         garp_lower_prio_repeat 2\n}\n",
+         priority 101\n    virtual_ipaddress {\n        192.0.2.100\n    }\n}\n\
+         vrrp_instance VI_2 {\n    interface rsp-none0\n    virtual_router_id 52\n    virtual_ipaddress {\n        192.0.2.101\n    }\n}\n\
+         vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n    notify_master /bin/true\n}\n",
     )
     .unwrap();
     let out = Command::new(&bin).arg("-k").arg(&conf).output().unwrap();
@@ -1500,11 +1501,7 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("keepalived.conf: Line 9) vrrp_instance VI_1: `no_accept`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("keepalived.conf: Line 10) vrrp_instance VI_1: `garp_lower_prio_repeat`"),
+        stderr.contains("keepalived.conf: Line 22) vrrp_sync_group G: `notify_master`"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was started"), "{stderr}");
@@ -1918,4 +1915,95 @@ fn garp_after_a_lower_priority_advert_as_keepalived() {
             );
         }
     }
+}
+
+/// What a client of the bridge namespace gets connecting to `ip` port 9 (nothing listens).
+fn tcp_probe(lab: &Lab, ip: &str) -> &'static str {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.bridge, "timeout", "1", "bash", "-c"])
+        .arg(format!("</dev/tcp/{ip}/9"))
+        .output()
+        .unwrap();
+    match out.status.code() {
+        Some(124) => "dropped",
+        Some(1) if String::from_utf8_lossy(&out.stderr).contains("refused") => "refused",
+        _ => "other",
+    }
+}
+
+/// `nft list ruleset` in node `node`, the floating address written `VIP`.
+fn ruleset(lab: &Lab, node: usize) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.nodes[node], "nft", "list", "ruleset"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).replace(&lab.vip(), "VIP")
+}
+
+/// Two nodes of `which` with `no_accept` (and an excluded IPv6 address): what the firewall
+/// of each holds and what a client gets from the floating address, elected, then after a
+/// graceful failover, then once the first is back and has preempted the second.
+fn no_accept_views(which: Impl) -> Vec<String> {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let extra = "    no_accept\n    virtual_ipaddress_excluded {\n        fd00:5::100/64\n    }\n";
+    let n0 = start(&mut lab, 0, which, &instance(&vip, 150, extra));
+    let n1 = start(&mut lab, 1, which, &instance(&vip, 100, extra));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{which:?}: no election\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut views = vec![
+        format!("master's firewall:\n{}", ruleset(&lab, 0)),
+        format!("backup's firewall:\n{}", ruleset(&lab, 1)),
+        format!("VIP: {}", tcp_probe(&lab, &vip)),
+        format!("master's own address: {}", tcp_probe(&lab, &lab.node_ip(0))),
+    ];
+    signal(n0.pid, "TERM");
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holds(1, &vip)).is_some(),
+        "{which:?}: no failover\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let ns0 = lab.nodes[0].clone();
+    assert!(lab.wait_empty(&ns0, Duration::from_secs(5)));
+    std::thread::sleep(Duration::from_millis(300));
+    views.push(format!("stopped node's firewall:\n{}", ruleset(&lab, 0)));
+    views.push(format!("new master's firewall:\n{}", ruleset(&lab, 1)));
+    views.push(format!("VIP after failover: {}", tcp_probe(&lab, &vip)));
+    // Node 0 back: it preempts, node 1 is a backup again.
+    let n0 = start(&mut lab, 0, which, &instance(&vip, 150, extra));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{which:?}: no preemption\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    views.push(format!(
+        "preempted backup's firewall:\n{}",
+        ruleset(&lab, 1)
+    ));
+    views
+}
+
+/// `no_accept`: as keepalived 2.2.7 does it, the same nftables table (`keepalived`: a set
+/// of the floating addresses, dropped on input and output) holding the addresses on the
+/// master only, the table removed at stop, and a client's connection to the floating
+/// address dropped while the master's own address answers.
+#[test]
+fn no_accept_drops_traffic_to_the_floating_address_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    if Command::new("nft").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: nft is not installed");
+        return;
+    }
+    let (ka, rs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| no_accept_views(Ka));
+        let rs = s.spawn(|| no_accept_views(Rs));
+        (ka.join().unwrap(), rs.join().unwrap())
+    });
+    assert_eq!(ka[2], "VIP: dropped", "{ka:#?}");
+    assert_eq!(ka, rs, "keepalived (left) and rsproxy (right) differ");
 }

@@ -111,6 +111,9 @@ pub struct InstancePlan {
     /// (unsolicited NAs) on one interface.
     pub garp_interval: Duration,
     pub gna_interval: Duration,
+    /// `no_accept` (below priority 255): while MASTER, traffic to and from the floating
+    /// addresses is dropped (`firewall`).
+    pub no_accept: bool,
     pub tracks: Vec<TrackPlan>,
     pub track_links: Vec<LinkTrackPlan>,
     pub track_files: Vec<FileTrackPlan>,
@@ -397,11 +400,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .is_some_and(|a| a.node)
             .then(|| smtp_plan(g))
             .flatten();
-        if let Some(a) = &inst.accept {
-            if a.node == AcceptMode::NoAccept {
-                r.refuse(a.span, "no_accept", &ctx);
-            }
-        }
         for vip in &inst.virtual_ipaddress {
             // Advertised addresses are of the instance's family (excluded ones may be of
             // either).
@@ -631,6 +629,11 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             garp_lower_prio_repeat,
             garp_interval: interval(&g.vrrp_garp_interval),
             gna_interval: interval(&g.vrrp_gna_interval),
+            no_accept: inst
+                .accept
+                .as_ref()
+                .is_some_and(|a| a.node == AcceptMode::NoAccept)
+                && inst.priority.as_ref().map(|p| p.node) != Some(255),
             tracks,
             track_files,
             track_processes,
@@ -760,7 +763,7 @@ mod tests {
     #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
         let text = "vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n notify_master /bin/true\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n no_accept\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n}\n\
                     vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  192.0.2.101\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
@@ -775,8 +778,7 @@ mod tests {
                 .map(|(l, _)| *l)
         };
         assert_eq!(line_of("vrrp_sync_group G", "notify_master"), Some(6));
-        assert_eq!(line_of("VI_1", "no_accept"), Some(14));
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 1, "{found:?}");
         // Rendered as keepalived renders its own messages: (FILE: Line N).
         let mut all = rsproxy_parser::Diagnostics::new();
         for d in diags {
@@ -784,7 +786,7 @@ mod tests {
         }
         let text = all.render(&sources, 1, false);
         assert!(
-            text.contains("keepalived.conf: Line 14) vrrp_instance VI_1: `no_accept`"),
+            text.contains("keepalived.conf: Line 6) vrrp_sync_group G: `notify_master`"),
             "{text}"
         );
     }

@@ -37,6 +37,8 @@ pub enum StartError {
     },
     #[error("vrrp_instance {instance}: interface {interface} has no address of the instance's family to send advertisements from (IPv6: a link-local one)")]
     NoSource { instance: String, interface: String },
+    #[error("no_accept: {0}")]
+    Firewall(#[from] super::firewall::FirewallError),
     #[error("vrrp_instance {instance}: cannot start its thread: {error}")]
     Thread {
         instance: String,
@@ -75,9 +77,17 @@ pub struct Vrrp {
     threads: Vec<(String, JoinHandle<()>)>,
     scripts: Vec<ScriptRunner>,
     processes: Option<super::process::ProcessWatch>,
+    /// `no_accept` instances run: their nftables tables are removed at the end.
+    firewall: bool,
 }
 
 impl Vrrp {
+    fn teardown_firewall(&mut self) {
+        if std::mem::take(&mut self.firewall) {
+            super::firewall::teardown();
+        }
+    }
+
     /// Stops every instance (masters advertise priority 0 and remove their addresses) and
     /// waits for them.
     pub fn stop(mut self) {
@@ -93,6 +103,7 @@ impl Vrrp {
         if let Some(p) = self.processes.take() {
             p.join();
         }
+        self.teardown_firewall();
     }
 }
 
@@ -108,6 +119,7 @@ impl Drop for Vrrp {
         if let Some(p) = self.processes.take() {
             p.join();
         }
+        self.teardown_firewall();
     }
 }
 
@@ -179,6 +191,7 @@ pub fn start_beside(
             )
         })
         .collect();
+    let firewall = plan.instances.iter().any(|i| i.no_accept);
     let mut runners = Vec::new();
     for (k, mut instance) in plan.instances.into_iter().enumerate() {
         let name = format!("notify of vrrp_instance {}", instance.name);
@@ -208,12 +221,18 @@ pub fn start_beside(
         runner.data_plane = data_plane.clone();
         runners.push(runner);
     }
+    // Once every instance's interfaces and sockets are there: a configuration that cannot
+    // run leaves no table behind.
+    if firewall {
+        super::firewall::check()?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let mut vrrp = Vrrp {
         stop: Arc::clone(&stop),
         threads: Vec::new(),
         scripts: Vec::new(),
         processes: None,
+        firewall,
     };
     for script in plan.scripts {
         let name = format!("vrrp_script {}", script.name);
@@ -767,6 +786,12 @@ impl Runner {
                     }
                 }
                 Action::AddAddresses => {
+                    if self.plan.no_accept {
+                        tracing::info!("({}) setting firewall drop rule", self.plan.name);
+                        if let Err(e) = super::firewall::drop_traffic(&self.floating()) {
+                            tracing::error!("({}) {e}", self.plan.name);
+                        }
+                    }
                     tracing::info!("({}) setting VIPs", self.plan.name);
                     for (vip, link) in self
                         .plan
@@ -868,6 +893,15 @@ impl Runner {
         }
     }
 
+    fn floating(&self) -> Vec<IpAddr> {
+        self.plan
+            .vips
+            .iter()
+            .chain(&self.plan.excluded)
+            .map(|v| v.addr.addr)
+            .collect()
+    }
+
     fn remove_addresses(&mut self) {
         for (route, oif) in self.plan.routes.iter().zip(&self.route_oifs) {
             if let Err(e) = self.netlink.remove_route(route, *oif) {
@@ -883,6 +917,11 @@ impl Runner {
             .zip(&self.vip_links)
         {
             if let Err(e) = self.netlink.remove(vip, link) {
+                tracing::error!("({}) {e}", self.plan.name);
+            }
+        }
+        if self.plan.no_accept {
+            if let Err(e) = super::firewall::accept_traffic(&self.floating()) {
                 tracing::error!("({}) {e}", self.plan.name);
             }
         }

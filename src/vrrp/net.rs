@@ -450,6 +450,7 @@ mod tests {
             garp_lower_prio_repeat: 0,
             garp_interval: Duration::ZERO,
             gna_interval: Duration::ZERO,
+            no_accept: false,
             tracks: vec![],
             track_links: vec![],
             track_files: vec![],
