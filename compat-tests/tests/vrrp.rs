@@ -1671,11 +1671,8 @@ fn vip_on_another_interface(a: Impl, b: Impl) {
     };
     let n0 = start(&mut lab, 0, a, &conf(150));
     let n1 = start(&mut lab, 1, b, &conf(100));
-    let on = |lab: &Lab, node: usize, dev: &str| {
-        lab.addrs_on(&lab.nodes[node], dev)
-            .iter()
-            .any(|x| *x == vip2)
-    };
+    let on =
+        |lab: &Lab, node: usize, dev: &str| lab.addrs_on(&lab.nodes[node], dev).contains(&vip2);
     assert!(
         wait_for(ELECTION_LIMIT, || on(&lab, 0, "eth1") && lab.holds(0, &vip)).is_some(),
         "{a:?}+{b:?}: node 0 does not hold {vip2} on eth1\n{}",

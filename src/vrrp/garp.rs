@@ -2,7 +2,8 @@
 //! address (the instance's own, or a `virtual_ipaddress ... dev IFACE`), spaced as
 //! `vrrp_garp_interval` / `vrrp_gna_interval` ask.
 //!
-//! As in keepalived, the spacing is per interface and per family: one queue of pending
+//! As in keepalived, the spacing is per interface and per family (keepalived shares one
+//! interface's timer between all its instances; here each instance has its own): one queue of pending
 //! messages for each (interface, ARP or NA). With an interval of zero a burst leaves at
 //! once; otherwise see [`Announcer::announce`]. The instance's loop calls
 //! [`Announcer::flush`] by [`Announcer::next_due`], so advertisements are never held up
