@@ -2004,3 +2004,33 @@ fn no_accept_drops_traffic_to_the_floating_address_as_keepalived() {
     assert_eq!(ka[2], "VIP: dropped", "{ka:#?}");
     assert_eq!(ka, rs, "keepalived (left) and rsproxy (right) differ");
 }
+
+/// `garp_master_refresh` / `garp_master_refresh_repeat`: while MASTER, the refreshes come
+/// as many and at the same times (from the first announcement) as keepalived's.
+#[test]
+fn garp_master_refresh_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    let conf = "vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    \
+        priority 150\n    advert_int 1\n    garp_master_repeat 1\n    garp_master_delay 0\n    \
+        garp_master_refresh 2\n    garp_master_refresh_repeat 2\n    \
+        virtual_ipaddress {\n        VIP/24\n    }\n}\n";
+    let (ka, rs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| announcements(Ka, conf, 8.8));
+        let rs = s.spawn(|| announcements(Rs, conf, 8.8));
+        (ka.join().unwrap(), rs.join().unwrap())
+    });
+    let times = |got: &[Announce]| -> Vec<Duration> {
+        let first = got.first().map(|a| a.at).unwrap_or_else(Instant::now);
+        got.iter().map(|a| a.at - first).collect()
+    };
+    let (k, r) = (times(&ka.0), times(&rs.0));
+    eprintln!("keepalived: {k:?}\nrsproxy:    {r:?}");
+    assert!(k.len() >= 5, "keepalived: {k:?}");
+    assert_eq!(k.len(), r.len(), "keepalived {k:?}, rsproxy {r:?}");
+    for (a, b) in k.iter().zip(&r) {
+        assert!(
+            a.abs_diff(*b) < Duration::from_millis(150),
+            "keepalived {k:?}, rsproxy {r:?}"
+        );
+    }
+}
