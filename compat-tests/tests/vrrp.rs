@@ -1866,8 +1866,10 @@ fn lower_prio_burst(which: Impl, global: &str, extra: &str) -> Vec<Duration> {
         s.set_multicast_ttl_v4(255).unwrap();
         s.set_multicast_if_v4(&br_ip).unwrap();
         let dst = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(224, 0, 0, 18), 0);
+        // Before sending: the answer may be captured before send_to returns.
+        let at = Instant::now();
         s.send_to(&advert, &dst.into()).unwrap();
-        Instant::now()
+        at
     })
     .join()
     .unwrap();
