@@ -118,10 +118,9 @@ impl Announcer {
                         result = Err(e);
                     }
                 }
-                // From the time it was due, so a late turn of the loop does not stretch
-                // the rest of the burst.
-                let base = q.next.filter(|t| now.duration_since(*t) < q.interval);
-                q.next = Some(base.unwrap_or(now) + q.interval);
+                // The interval is a least delay between two messages (never closer, even
+                // after a late turn of the loop).
+                q.next = Some(now + q.interval);
             }
         }
         result
