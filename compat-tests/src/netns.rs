@@ -235,6 +235,50 @@ impl Lab {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
+
+    /// A second LAN: bridge `br` in the bridge namespace (with `NET.254/24`), and in each
+    /// node an interface `dev` (`NET.1`.. like `eth0`) plugged into it. `net` is `A.B.C`.
+    pub fn add_lan(&self, dev: &str, br: &str, net: &str) -> Result<(), String> {
+        let ns = &self.bridge;
+        ip(&["-n", ns, "link", "add", br, "type", "bridge"])?;
+        ip(&["-n", ns, "link", "set", br, "up"])?;
+        ip(&["-n", ns, "addr", "add", &format!("{net}.254/24"), "dev", br])?;
+        for (i, node) in self.nodes.iter().enumerate() {
+            let port = format!("{br}p{}", i + 1);
+            ip(&[
+                "link", "add", dev, "netns", node, "type", "veth", "peer", "name", &port, "netns",
+                ns,
+            ])?;
+            ip(&["-n", ns, "link", "set", &port, "master", br])?;
+            ip(&["-n", ns, "link", "set", &port, "up"])?;
+            ip(&[
+                "-n",
+                node,
+                "addr",
+                "add",
+                &format!("{net}.{}/24", i + 1),
+                "dev",
+                dev,
+            ])?;
+            ip(&["-n", node, "link", "set", dev, "up"])?;
+        }
+        Ok(())
+    }
+
+    /// The IPv4 and IPv6 addresses on `dev` of `ns`.
+    pub fn addrs_on(&self, ns: &str, dev: &str) -> Vec<String> {
+        ip(&["-n", ns, "-o", "addr", "show", "dev", dev])
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                words.find(|w| *w == "inet" || *w == "inet6")?;
+                words
+                    .next()
+                    .map(|a| a.split('/').next().unwrap_or(a).to_string())
+            })
+            .collect()
+    }
 }
 
 /// Polls `cond` every 10 ms until it holds or `limit` passes; how long it took.

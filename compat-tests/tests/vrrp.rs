@@ -1491,8 +1491,9 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
         // (An interface that does not exist: should a keyword below become supported, the
         // run still starts nothing on the host's own interfaces.)
         "vrrp_instance VI_1 {\n    interface rsp-none0\n    state MASTER\n    virtual_router_id 51\n    \
-         priority 101\n    virtual_ipaddress {\n        192.0.2.100\n    }\n    no_accept\n    \
-         garp_lower_prio_repeat 2\n}\n",
+         priority 101\n    virtual_ipaddress {\n        192.0.2.100\n    }\n}\n\
+         vrrp_instance VI_2 {\n    interface rsp-none0\n    virtual_router_id 52\n    virtual_ipaddress {\n        192.0.2.101\n    }\n}\n\
+         vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n    notify_master /bin/true\n}\n",
     )
     .unwrap();
     let out = Command::new(&bin).arg("-k").arg(&conf).output().unwrap();
@@ -1500,12 +1501,538 @@ fn keywords_not_carried_out_are_refused_with_their_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("keepalived.conf: Line 9) vrrp_instance VI_1: `no_accept`"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("keepalived.conf: Line 10) vrrp_instance VI_1: `garp_lower_prio_repeat`"),
+        stderr.contains("keepalived.conf: Line 22) vrrp_sync_group G: `notify_master`"),
         "{stderr}"
     );
     assert!(stderr.contains("nothing was started"), "{stderr}");
+}
+
+// ---- Gratuitous ARP / NA: what the LAN sees ------------------------------------------
+
+/// Runs `f` on a thread inside network namespace `ns` (the test process itself stays in
+/// its own): how the tests capture and inject frames on a lab's bridges.
+fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::JoinHandle<T> {
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on a valid descriptor; it changes only this thread's namespace.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+        f()
+    })
+}
+
+/// A gratuitous ARP or unsolicited NA as a client on the LAN sees it.
+#[derive(Clone, Debug)]
+struct Announce {
+    at: Instant,
+    /// The bridge it reached.
+    dev: String,
+    /// The Ethernet source.
+    mac: String,
+    ip: std::net::IpAddr,
+    /// The address as the configuration names it (`VIP`, `VIP2`, or itself).
+    name: String,
+}
+
+fn mac_str(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// Captures, for `secs`, every gratuitous ARP (sender = target address) and unsolicited
+/// NA reaching the bridges `devs` of the lab's bridge namespace. Returns once capturing.
+fn capture(lab: &Lab, devs: &[&str], secs: f64) -> std::thread::JoinHandle<Vec<Announce>> {
+    let devs: Vec<String> = devs.iter().map(|d| d.to_string()).collect();
+    let (ready, wait) = std::sync::mpsc::channel();
+    let h = in_netns(&lab.bridge, move || {
+        let index: Vec<(u32, String)> = devs
+            .iter()
+            .map(|d| {
+                let c = std::ffi::CString::new(d.as_str()).unwrap();
+                // SAFETY: a valid C string.
+                (unsafe { libc::if_nametoindex(c.as_ptr()) }, d.clone())
+            })
+            .collect();
+        // SAFETY: plain socket calls on a descriptor this thread owns.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_PACKET,
+                libc::SOCK_RAW,
+                i32::from((libc::ETH_P_ALL as u16).to_be()),
+            )
+        };
+        assert!(
+            fd >= 0,
+            "packet socket: {}",
+            std::io::Error::last_os_error()
+        );
+        let tv = libc::timeval {
+            tv_sec: 0,
+            tv_usec: 20_000,
+        };
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                &tv as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as u32,
+            )
+        };
+        ready.send(()).unwrap();
+        let end = Instant::now() + Duration::from_secs_f64(secs);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 2048];
+        while Instant::now() < end {
+            let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+            let mut len = std::mem::size_of::<libc::sockaddr_ll>() as u32;
+            let n = unsafe {
+                libc::recvfrom(
+                    fd,
+                    buf.as_mut_ptr() as *mut libc::c_void,
+                    buf.len(),
+                    0,
+                    &mut sll as *mut _ as *mut libc::sockaddr,
+                    &mut len,
+                )
+            };
+            if n <= 0 {
+                continue;
+            }
+            let at = Instant::now();
+            let Some((_, dev)) = index.iter().find(|(i, _)| *i as i32 == sll.sll_ifindex) else {
+                continue;
+            };
+            let p = &buf[..n as usize];
+            if p.len() < 14 {
+                continue;
+            }
+            let ethertype = u16::from_be_bytes([p[12], p[13]]);
+            let ip = match ethertype {
+                0x0806 if p.len() >= 42 && p[28..32] == p[38..42] => {
+                    std::net::IpAddr::from(<[u8; 4]>::try_from(&p[28..32]).unwrap())
+                }
+                // IPv6, ICMPv6, neighbour advertisement: its target.
+                0x86dd if p.len() >= 78 && p[20] == 58 && p[54] == 136 => {
+                    std::net::IpAddr::from(<[u8; 16]>::try_from(&p[62..78]).unwrap())
+                }
+                _ => continue,
+            };
+            out.push(Announce {
+                at,
+                dev: dev.clone(),
+                mac: mac_str(&p[6..12]),
+                ip,
+                name: ip.to_string(),
+            });
+        }
+        unsafe { libc::close(fd) };
+        out
+    });
+    wait.recv().unwrap();
+    h
+}
+
+/// The MAC of `dev` in node `node`.
+fn mac_of(lab: &Lab, node: usize, dev: &str) -> String {
+    let out = netns::ip(&["-n", &lab.nodes[node], "-o", "link", "show", dev]).unwrap();
+    let mut w = out.split_whitespace();
+    w.find(|x| *x == "link/ether");
+    w.next().unwrap_or_default().to_string()
+}
+
+/// `A.B.C` of a second LAN for `lab` (namespaces keep labs apart; distinct anyway).
+fn second_net(lab: &Lab) -> String {
+    let last = lab.net.rsplit('.').next().unwrap_or("0");
+    format!("192.168.{last}")
+}
+
+/// `virtual_ipaddress { ADDR dev eth1 }`: the address goes on eth1 of the master (not on
+/// eth0, where VRRP runs), moves to the new master on a graceful failover, and the new
+/// master's gratuitous ARP on eth1 updates a client of that LAN.
+fn vip_on_another_interface(a: Impl, b: Impl) {
+    let mut lab = Lab::new(2).unwrap();
+    let net2 = second_net(&lab);
+    lab.add_lan("eth1", "br1", &net2).unwrap();
+    let vip = lab.vip();
+    let vip2 = format!("{net2}.100");
+    let conf = |prio: u8| {
+        instance(&vip, prio, "").replace(
+            &format!("{vip}/24\n"),
+            &format!("{vip}/24\n        {vip2}/24 dev eth1\n"),
+        )
+    };
+    let n0 = start(&mut lab, 0, a, &conf(150));
+    let n1 = start(&mut lab, 1, b, &conf(100));
+    let on =
+        |lab: &Lab, node: usize, dev: &str| lab.addrs_on(&lab.nodes[node], dev).contains(&vip2);
+    assert!(
+        wait_for(ELECTION_LIMIT, || on(&lab, 0, "eth1") && lab.holds(0, &vip)).is_some(),
+        "{a:?}+{b:?}: node 0 does not hold {vip2} on eth1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    assert!(!on(&lab, 0, "eth0") && !on(&lab, 1, "eth1"));
+    let _ = Command::new("ip")
+        .args(["netns", "exec", &lab.bridge, "bash", "-c"])
+        .arg(format!("echo hello > /dev/udp/{vip2}/9"))
+        .output();
+    let (m0, m1) = (mac_of(&lab, 0, "eth1"), mac_of(&lab, 1, "eth1"));
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip2).as_deref()
+            == Some(&m0))
+        .is_some(),
+        "client's entry for {vip2}: {:?}, not node 0's eth1 {m0}",
+        neighbour(&lab, &vip2)
+    );
+    signal(n0.pid, "TERM");
+    assert!(
+        wait_for(Duration::from_secs(5), || on(&lab, 1, "eth1")
+            && !on(&lab, 0, "eth1"))
+        .is_some(),
+        "{a:?}+{b:?}: {vip2} did not move to node 1's eth1\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    assert!(
+        wait_for(Duration::from_secs(2), || neighbour(&lab, &vip2).as_deref()
+            == Some(&m1))
+        .is_some(),
+        "{a:?}+{b:?}: the client's entry for {vip2} is {:?}, not node 1's eth1 {m1}",
+        neighbour(&lab, &vip2)
+    );
+}
+
+#[test]
+fn virtual_ipaddress_on_another_interface_follows_the_master() {
+    for_pairs(vip_on_another_interface, &FOUR);
+}
+
+/// The announcements node 0 sends from its start (`conf`, `VIP`/`VIP2`/`NET2` replaced) for
+/// `secs`, on br0 and br1 (a second LAN, eth1 in the node), by `which`.
+fn announcements(which: Impl, conf: &str, secs: f64) -> (Vec<Announce>, Instant) {
+    let mut lab = Lab::new(1).unwrap();
+    let net2 = second_net(&lab);
+    lab.add_lan("eth1", "br1", &net2).unwrap();
+    let conf = conf
+        .replace("VIP2", &format!("{net2}.100"))
+        .replace("VIP", &lab.vip());
+    let cap = capture(&lab, &["br0", "br1"], secs);
+    let t0 = Instant::now();
+    let n0 = start(&mut lab, 0, which, &conf);
+    let mut got = cap.join().unwrap();
+    for a in &mut got {
+        if a.name == lab.vip() {
+            a.name = "VIP".into();
+        } else if a.name == format!("{net2}.100") {
+            a.name = "VIP2".into();
+        }
+        let dev = if a.dev == "br0" { "eth0" } else { "eth1" };
+        assert_eq!(
+            a.mac,
+            mac_of(&lab, 0, dev),
+            "{which:?}: {a:?} from another MAC"
+        );
+    }
+    assert!(
+        lab.holds(0, &lab.vip()),
+        "{which:?} is not master\n{}",
+        logs(&lab, &[&n0])
+    );
+    (got, t0)
+}
+
+/// Per bridge: the addresses announced in order, and the smallest and largest gap between
+/// two announcements of one family there.
+fn shape(got: &[Announce]) -> Vec<(String, Vec<String>, Duration, Duration)> {
+    let mut out = Vec::new();
+    for dev in ["br0", "br1"] {
+        for v6 in [false, true] {
+            let seq: Vec<&Announce> = got
+                .iter()
+                .filter(|a| a.dev == dev && a.ip.is_ipv6() == v6)
+                .collect();
+            if seq.is_empty() {
+                continue;
+            }
+            let gaps: Vec<Duration> = seq.windows(2).map(|w| w[1].at - w[0].at).collect();
+            out.push((
+                format!("{dev}{}", if v6 { " NA" } else { " ARP" }),
+                seq.iter().map(|a| a.name.clone()).collect(),
+                gaps.iter().min().copied().unwrap_or_default(),
+                gaps.iter().max().copied().unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+/// `vrrp_garp_interval` / `vrrp_gna_interval`: rsproxy's bursts (two VIPs on eth0, one on
+/// eth1, an excluded IPv6 one on eth0; the first burst and the second `garp_master_delay`
+/// later) carry the same addresses in the same order as keepalived's, on the same
+/// interfaces, spaced by the interval of their interface and family — as keepalived's are.
+/// (keepalived 2.2.7 with an interval: the first address at once, then each address once,
+/// whatever `garp_master_repeat` says.)
+#[test]
+fn garp_and_gna_intervals_space_the_bursts_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    let conf = "global_defs {\n    vrrp_garp_interval 0.1\n    vrrp_gna_interval 0.15\n}\n\
+        vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    \
+        priority 150\n    advert_int 1\n    garp_master_repeat 3\n    garp_master_delay 2\n    \
+        virtual_ipaddress {\n        VIP/24\n        VIP2/24 dev eth1\n        10.9.9.9/24\n    }\n    \
+        virtual_ipaddress_excluded {\n        fd00:5::100/64\n    }\n}\n";
+    let (ka, ka0) = std::thread::scope(|s| {
+        let ka = s.spawn(|| announcements(Ka, conf, 9.0));
+        let rs = s.spawn(|| announcements(Rs, conf, 9.0));
+        (ka.join().unwrap(), rs.join().unwrap())
+    });
+    let (ka, rs) = ((ka.0, ka.1), (ka0.0, ka0.1));
+    for (name, (got, t0)) in [("keepalived", &ka), ("rsproxy", &rs)] {
+        for a in got {
+            eprintln!("{name} {:?} {} {} {}", a.at - *t0, a.dev, a.mac, a.ip);
+        }
+    }
+    let (ks, rss) = (shape(&ka.0), shape(&rs.0));
+    eprintln!("keepalived: {ks:?}\nrsproxy:    {rss:?}");
+    assert!(!ks.is_empty(), "keepalived sent nothing");
+    assert_eq!(
+        ks.iter().map(|s| (&s.0, &s.1)).collect::<Vec<_>>(),
+        rss.iter().map(|s| (&s.0, &s.1)).collect::<Vec<_>>(),
+        "keepalived (left) and rsproxy (right) announce differently"
+    );
+    for (k, r) in ks.iter().zip(&rss) {
+        let interval = if k.0.ends_with("NA") { 150 } else { 100 };
+        // Never closer than the interval (less scheduling slack), never far slower than
+        // keepalived.
+        assert!(
+            r.2 >= Duration::from_millis(interval - 15),
+            "{}: rsproxy's smallest gap {:?}",
+            r.0,
+            r.2
+        );
+        assert!(
+            r.3 <= k.3.max(Duration::from_millis(interval)) + Duration::from_millis(60),
+            "{}: rsproxy's largest gap {:?}, keepalived's {:?}",
+            r.0,
+            r.3,
+            k.3
+        );
+    }
+}
+
+/// A VRRPv2 advertisement for vrid 51, `priority`, advert_int 1, PASS `secret12`, `vip`.
+fn v2_advert(priority: u8, vip: std::net::Ipv4Addr) -> Vec<u8> {
+    let mut m = vec![0x21, 51, priority, 1, 1, 1, 0, 0];
+    m.extend_from_slice(&vip.octets());
+    m.extend_from_slice(b"secret12");
+    let mut sum: u32 = m
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    let ck = !(sum as u16);
+    m[6..8].copy_from_slice(&ck.to_be_bytes());
+    m
+}
+
+/// Node 0 (`which`, priority 150, `extra` in its instance) is master; a router of lower
+/// priority (priority 50, from the bridge namespace) advertises once. The times, from that
+/// advertisement, of the gratuitous ARPs node 0 sends in the next 3 s.
+fn lower_prio_burst(which: Impl, global: &str, extra: &str) -> Vec<Duration> {
+    let mut lab = Lab::new(1).unwrap();
+    let vip = lab.vip();
+    let conf = format!("global_defs {{\n{global}}}\n{}", instance(&vip, 150, extra));
+    let n0 = start(&mut lab, 0, which, &conf);
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip)).is_some(),
+        "{which:?} is not master\n{}",
+        logs(&lab, &[&n0])
+    );
+    // Past the bursts of the takeover.
+    std::thread::sleep(Duration::from_millis(1500));
+    let cap = capture(&lab, &["br0"], 4.0);
+    let br_ip: std::net::Ipv4Addr = format!("{}.254", lab.net).parse().unwrap();
+    let advert = v2_advert(50, vip.parse().unwrap());
+    let sent = in_netns(&lab.bridge, move || {
+        use socket2::{Domain, Protocol, Socket, Type};
+        let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112))).unwrap();
+        s.set_multicast_ttl_v4(255).unwrap();
+        s.set_multicast_if_v4(&br_ip).unwrap();
+        let dst = std::net::SocketAddrV4::new(std::net::Ipv4Addr::new(224, 0, 0, 18), 0);
+        // Before sending: the answer may be captured before send_to returns.
+        let at = Instant::now();
+        s.send_to(&advert, &dst.into()).unwrap();
+        at
+    })
+    .join()
+    .unwrap();
+    let got = cap.join().unwrap();
+    assert!(
+        lab.holds(0, &vip),
+        "{which:?} gave {vip} up\n{}",
+        logs(&lab, &[&n0])
+    );
+    got.iter()
+        .filter(|a| a.name == vip && a.at >= sent)
+        .map(|a| a.at - sent)
+        .collect()
+}
+
+/// `garp_lower_prio_repeat` / `garp_lower_prio_delay`, and their defaults: the gratuitous
+/// ARPs a master sends when a lower-priority advertisement reaches it are as many as
+/// keepalived's, at the same times. (keepalived 2.2.7: by default the *global*
+/// `vrrp_garp_master_repeat` / `vrrp_garp_master_delay`, 5 and 5 s, not the instance's
+/// `garp_master_*`.)
+#[test]
+fn garp_after_a_lower_priority_advert_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    for (global, extra) in [
+        ("", "    garp_master_repeat 1\n    garp_master_delay 0\n    garp_lower_prio_repeat 2\n    garp_lower_prio_delay 1\n"),
+        ("    vrrp_garp_master_repeat 2\n    vrrp_garp_master_delay 2\n", "    garp_master_repeat 3\n    garp_master_delay 1\n"),
+        ("    vrrp_garp_lower_prio_repeat 1\n    vrrp_garp_lower_prio_delay 3\n", "    garp_master_repeat 3\n    garp_master_delay 1\n"),
+        ("", "    garp_lower_prio_repeat 0\n"),
+    ] {
+        let extra = &format!("{global}{extra}");
+        let (ka, rs) = std::thread::scope(|s| {
+            let ka = s.spawn(|| lower_prio_burst(Ka, global, extra.split_at(global.len()).1));
+            let rs = s.spawn(|| lower_prio_burst(Rs, global, extra.split_at(global.len()).1));
+            (ka.join().unwrap(), rs.join().unwrap())
+        });
+        eprintln!("{extra:?}\nkeepalived: {ka:?}\nrsproxy:    {rs:?}");
+        assert_eq!(ka.len(), rs.len(), "{extra:?}: keepalived {ka:?}, rsproxy {rs:?}");
+        for (k, r) in ka.iter().zip(&rs) {
+            assert!(
+                k.abs_diff(*r) < Duration::from_millis(150),
+                "{extra:?}: keepalived {ka:?}, rsproxy {rs:?}"
+            );
+        }
+    }
+}
+
+/// What a client of the bridge namespace gets connecting to `ip` port 9 (nothing listens).
+fn tcp_probe(lab: &Lab, ip: &str) -> &'static str {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.bridge, "timeout", "1", "bash", "-c"])
+        .arg(format!("</dev/tcp/{ip}/9"))
+        .output()
+        .unwrap();
+    match out.status.code() {
+        Some(124) => "dropped",
+        Some(1) if String::from_utf8_lossy(&out.stderr).contains("refused") => "refused",
+        _ => "other",
+    }
+}
+
+/// `nft list ruleset` in node `node`, the floating address written `VIP`.
+fn ruleset(lab: &Lab, node: usize) -> String {
+    let out = Command::new("ip")
+        .args(["netns", "exec", &lab.nodes[node], "nft", "list", "ruleset"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).replace(&lab.vip(), "VIP")
+}
+
+/// Two nodes of `which` with `no_accept` (and an excluded IPv6 address): what the firewall
+/// of each holds and what a client gets from the floating address, elected, then after a
+/// graceful failover, then once the first is back and has preempted the second.
+fn no_accept_views(which: Impl) -> Vec<String> {
+    let mut lab = Lab::new(2).unwrap();
+    let vip = lab.vip();
+    let extra = "    no_accept\n    virtual_ipaddress_excluded {\n        fd00:5::100/64\n    }\n";
+    let n0 = start(&mut lab, 0, which, &instance(&vip, 150, extra));
+    let n1 = start(&mut lab, 1, which, &instance(&vip, 100, extra));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{which:?}: no election\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut views = vec![
+        format!("master's firewall:\n{}", ruleset(&lab, 0)),
+        format!("backup's firewall:\n{}", ruleset(&lab, 1)),
+        format!("VIP: {}", tcp_probe(&lab, &vip)),
+        format!("master's own address: {}", tcp_probe(&lab, &lab.node_ip(0))),
+    ];
+    signal(n0.pid, "TERM");
+    assert!(
+        wait_for(Duration::from_secs(5), || lab.holds(1, &vip)).is_some(),
+        "{which:?}: no failover\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    let ns0 = lab.nodes[0].clone();
+    assert!(lab.wait_empty(&ns0, Duration::from_secs(5)));
+    std::thread::sleep(Duration::from_millis(300));
+    views.push(format!("stopped node's firewall:\n{}", ruleset(&lab, 0)));
+    views.push(format!("new master's firewall:\n{}", ruleset(&lab, 1)));
+    views.push(format!("VIP after failover: {}", tcp_probe(&lab, &vip)));
+    // Node 0 back: it preempts, node 1 is a backup again.
+    let n0 = start(&mut lab, 0, which, &instance(&vip, 150, extra));
+    assert!(
+        wait_for(ELECTION_LIMIT, || lab.holds(0, &vip) && !lab.holds(1, &vip)).is_some(),
+        "{which:?}: no preemption\n{}",
+        logs(&lab, &[&n0, &n1])
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    views.push(format!(
+        "preempted backup's firewall:\n{}",
+        ruleset(&lab, 1)
+    ));
+    views
+}
+
+/// `no_accept`: as keepalived 2.2.7 does it, the same nftables table (`keepalived`: a set
+/// of the floating addresses, dropped on input and output) holding the addresses on the
+/// master only, the table removed at stop, and a client's connection to the floating
+/// address dropped while the master's own address answers.
+#[test]
+fn no_accept_drops_traffic_to_the_floating_address_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    if Command::new("nft").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: nft is not installed");
+        return;
+    }
+    let (ka, rs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| no_accept_views(Ka));
+        let rs = s.spawn(|| no_accept_views(Rs));
+        (ka.join().unwrap(), rs.join().unwrap())
+    });
+    assert_eq!(ka[2], "VIP: dropped", "{ka:#?}");
+    assert_eq!(ka, rs, "keepalived (left) and rsproxy (right) differ");
+}
+
+/// `garp_master_refresh` / `garp_master_refresh_repeat`: while MASTER, the refreshes come
+/// as many and at the same times (from the first announcement) as keepalived's.
+#[test]
+fn garp_master_refresh_as_keepalived() {
+    skip_unless_able!([Ka, Rs]);
+    let conf = "vrrp_instance VI_1 {\n    interface eth0\n    state MASTER\n    virtual_router_id 51\n    \
+        priority 150\n    advert_int 1\n    garp_master_repeat 1\n    garp_master_delay 0\n    \
+        garp_master_refresh 2\n    garp_master_refresh_repeat 2\n    \
+        virtual_ipaddress {\n        VIP/24\n    }\n}\n";
+    let (ka, rs) = std::thread::scope(|s| {
+        let ka = s.spawn(|| announcements(Ka, conf, 8.8));
+        let rs = s.spawn(|| announcements(Rs, conf, 8.8));
+        (ka.join().unwrap(), rs.join().unwrap())
+    });
+    let times = |got: &[Announce]| -> Vec<Duration> {
+        let first = got.first().map(|a| a.at).unwrap_or_else(Instant::now);
+        got.iter().map(|a| a.at - first).collect()
+    };
+    let (k, r) = (times(&ka.0), times(&rs.0));
+    eprintln!("keepalived: {k:?}\nrsproxy:    {r:?}");
+    assert!(k.len() >= 5, "keepalived: {k:?}");
+    assert_eq!(k.len(), r.len(), "keepalived {k:?}, rsproxy {r:?}");
+    for (a, b) in k.iter().zip(&r) {
+        assert!(
+            a.abs_diff(*b) < Duration::from_millis(150),
+            "keepalived {k:?}, rsproxy {r:?}"
+        );
+    }
 }

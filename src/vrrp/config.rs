@@ -103,6 +103,17 @@ pub struct InstancePlan {
     /// Zero: no refresh.
     pub garp_master_refresh: Duration,
     pub garp_master_refresh_repeat: u32,
+    /// After a lower-priority advertisement reached us as master: a burst of this many,
+    /// and a second one this long after (zero: none).
+    pub garp_lower_prio_delay: Duration,
+    pub garp_lower_prio_repeat: u32,
+    /// `vrrp_garp_interval` / `vrrp_gna_interval`: the delay between two gratuitous ARPs
+    /// (unsolicited NAs) on one interface.
+    pub garp_interval: Duration,
+    pub gna_interval: Duration,
+    /// `no_accept` (below priority 255): while MASTER, traffic to and from the floating
+    /// addresses is dropped (`firewall`).
+    pub no_accept: bool,
     pub tracks: Vec<TrackPlan>,
     pub track_links: Vec<LinkTrackPlan>,
     pub track_files: Vec<FileTrackPlan>,
@@ -145,28 +156,6 @@ impl Refusals {
         if let Some(t) = list.first() {
             self.refuse(t.name.span, keyword, context);
         }
-    }
-    fn refuse_garp_extras(&mut self, g: &ka::Garp, prefix: &str, context: &str) {
-        if let Some(r) = &g.master_refresh {
-            if r.node.micros != 0 {
-                self.refuse(r.span, &format!("{prefix}master_refresh"), context);
-            }
-        }
-        self.refuse_if(
-            &g.master_refresh_repeat,
-            &format!("{prefix}master_refresh_repeat"),
-            context,
-        );
-        self.refuse_if(
-            &g.lower_prio_delay,
-            &format!("{prefix}lower_prio_delay"),
-            context,
-        );
-        self.refuse_if(
-            &g.lower_prio_repeat,
-            &format!("{prefix}lower_prio_repeat"),
-            context,
-        );
     }
 }
 
@@ -235,17 +224,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
     if let Some(s) = g.vrrp_strict {
         r.refuse(s, "vrrp_strict", global);
     }
-    for (d, kw) in [
-        (&g.vrrp_garp_interval, "vrrp_garp_interval"),
-        (&g.vrrp_gna_interval, "vrrp_gna_interval"),
-    ] {
-        if let Some(d) = d {
-            if d.node.micros != 0 {
-                r.refuse(d.span, kw, global);
-            }
-        }
-    }
-    r.refuse_garp_extras(&g.garp, "vrrp_garp_", global);
     let mut sync_groups = Vec::new();
     for sg in &cfg.sync_groups {
         let ctx = format!("vrrp_sync_group {}", sg.name.node);
@@ -414,7 +392,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
                 reverse: weight.is_some_and(|w| w.reverse),
             });
         }
-        r.refuse_garp_extras(&inst.garp, "garp_", &ctx);
         // smtp_alert: the instance's setting, else the global one (default off).
         let smtp = inst
             .smtp_alert
@@ -423,20 +400,6 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .is_some_and(|a| a.node)
             .then(|| smtp_plan(g))
             .flatten();
-        if let Some(a) = &inst.accept {
-            if a.node == AcceptMode::NoAccept {
-                r.refuse(a.span, "no_accept", &ctx);
-            }
-        }
-        for vip in inst
-            .virtual_ipaddress
-            .iter()
-            .chain(&inst.virtual_ipaddress_excluded)
-        {
-            if vip.dev.is_some() {
-                r.refuse(vip.span, "virtual_ipaddress ... dev", &ctx);
-            }
-        }
         for vip in &inst.virtual_ipaddress {
             // Advertised addresses are of the instance's family (excluded ones may be of
             // either).
@@ -583,6 +546,30 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             .or(g.garp.master_refresh_repeat.as_ref())
             .map(|d| d.node)
             .unwrap_or(1);
+        // The lower-priority burst defaults to the *global* vrrp_garp_master_* (as
+        // keepalived.conf(5) says, and as keepalived 2.2.7 does: an instance's own
+        // garp_master_* do not count here).
+        let garp_lower_prio_delay = inst
+            .garp
+            .lower_prio_delay
+            .as_ref()
+            .or(g.garp.lower_prio_delay.as_ref())
+            .or(g.garp.master_delay.as_ref())
+            .map(|d| to_std(&d.node))
+            .unwrap_or(DEFAULT_GARP_MASTER_DELAY);
+        let garp_lower_prio_repeat = inst
+            .garp
+            .lower_prio_repeat
+            .as_ref()
+            .or(g.garp.lower_prio_repeat.as_ref())
+            .or(g.garp.master_repeat.as_ref())
+            .map(|d| d.node)
+            .unwrap_or(DEFAULT_GARP_MASTER_REPEAT);
+        let interval = |d: &Option<Spanned<rsproxy_parser::ir::Duration>>| {
+            d.as_ref()
+                .map(|d| to_std(&d.node))
+                .unwrap_or(Duration::ZERO)
+        };
         plans.push(InstancePlan {
             name: inst.name.node.clone(),
             interface: interface.node.clone(),
@@ -638,6 +625,15 @@ pub fn plan(cfg: &ka::Config) -> Result<VrrpPlan, Vec<Diagnostic>> {
             garp_master_repeat,
             garp_master_refresh,
             garp_master_refresh_repeat,
+            garp_lower_prio_delay,
+            garp_lower_prio_repeat,
+            garp_interval: interval(&g.vrrp_garp_interval),
+            gna_interval: interval(&g.vrrp_gna_interval),
+            no_accept: inst
+                .accept
+                .as_ref()
+                .is_some_and(|a| a.node == AcceptMode::NoAccept)
+                && inst.priority.as_ref().map(|p| p.node) != Some(255),
             tracks,
             track_files,
             track_processes,
@@ -733,9 +729,41 @@ mod tests {
     }
 
     #[test]
+    fn garp_settings_dev_and_their_defaults_are_carried() {
+        let (p, _) = checked(
+            "global_defs {\n vrrp_garp_interval 0.2\n vrrp_gna_interval 0.05\n vrrp_garp_master_delay 3\n vrrp_garp_lower_prio_repeat 2\n}\n\
+             vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n garp_master_repeat 4\n garp_master_refresh 10\n virtual_ipaddress {\n  192.0.2.100/24 dev eth1\n }\n}\n\
+             vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 8\n garp_lower_prio_delay 1\n virtual_ipaddress {\n  192.0.2.101/24\n }\n}\n\
+             vrrp_instance VI_3 {\n interface eth0\n virtual_router_id 9\n garp_master_delay 1\n virtual_ipaddress {\n  192.0.2.102/24\n }\n}\n",
+        );
+        let p = p.unwrap().instances;
+        let (a, b) = (&p[0], &p[1]);
+        assert_eq!(a.vips[0].dev.as_deref(), Some("eth1"));
+        assert_eq!(
+            (a.garp_interval, a.gna_interval),
+            (Duration::from_millis(200), Duration::from_millis(50))
+        );
+        assert_eq!(
+            (a.garp_master_refresh, a.garp_master_refresh_repeat),
+            (Duration::from_secs(10), 1)
+        );
+        // Lower-priority burst: the global repeat, the global master delay by default.
+        assert_eq!(
+            (a.garp_lower_prio_delay, a.garp_lower_prio_repeat),
+            (Duration::from_secs(3), 2)
+        );
+        assert_eq!(
+            (b.garp_lower_prio_delay, b.garp_lower_prio_repeat),
+            (Duration::from_secs(1), 2)
+        );
+        // Not the instance's garp_master_delay: the global vrrp_garp_master_delay.
+        assert_eq!(p[2].garp_lower_prio_delay, Duration::from_secs(3));
+    }
+
+    #[test]
     fn unsupported_keywords_are_refused_at_their_line() {
         let text = "vrrp_sync_group G {\n group {\n  VI_1\n  VI_2\n }\n notify_master /bin/true\n}\n\
-                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n garp_lower_prio_repeat 2\n no_accept\n}\n\
+                    vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n virtual_ipaddress {\n  192.0.2.100\n }\n}\n\
                     vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 52\n virtual_ipaddress {\n  192.0.2.101\n }\n}\n";
         let (p, sources) = checked(text);
         let diags = p.unwrap_err();
@@ -750,9 +778,7 @@ mod tests {
                 .map(|(l, _)| *l)
         };
         assert_eq!(line_of("vrrp_sync_group G", "notify_master"), Some(6));
-        assert_eq!(line_of("VI_1", "garp_lower_prio_repeat"), Some(14));
-        assert_eq!(line_of("VI_1", "no_accept"), Some(15));
-        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found.len(), 1, "{found:?}");
         // Rendered as keepalived renders its own messages: (FILE: Line N).
         let mut all = rsproxy_parser::Diagnostics::new();
         for d in diags {
@@ -760,7 +786,7 @@ mod tests {
         }
         let text = all.render(&sources, 1, false);
         assert!(
-            text.contains("keepalived.conf: Line 14) vrrp_instance VI_1: `garp_lower_prio_repeat`"),
+            text.contains("keepalived.conf: Line 6) vrrp_sync_group G: `notify_master`"),
             "{text}"
         );
     }

@@ -49,6 +49,9 @@ pub struct Config {
     pub garp_master_delay: Duration,
     /// `garp_master_refresh`: announce again this often while master (zero: never).
     pub garp_master_refresh: Duration,
+    /// `garp_lower_prio_delay`: after a lower-priority advertisement reached us as master,
+    /// a second burst this long after the first (zero: none).
+    pub garp_lower_prio_delay: Duration,
     /// A member of a `vrrp_sync_group`: its Master_Down_Timer running out makes it *want*
     /// MASTER ([`Instance::wants_master`]); the group moves it with [`Event::SyncMaster`].
     pub sync_group: bool,
@@ -155,6 +158,9 @@ pub enum Action {
     Announce,
     /// The periodic refresh of those (`garp_master_refresh_repeat` messages each).
     AnnounceRefresh,
+    /// A burst of `garp_lower_prio_repeat` messages each: a lower-priority advertisement
+    /// reached us as master (and again `garp_lower_prio_delay` later).
+    AnnounceLowerPrio,
     /// Log this change of state.
     StateChange {
         from: State,
@@ -182,6 +188,8 @@ pub struct Instance {
     master_stopped: bool,
     garp_timer: Option<Instant>,
     refresh_timer: Option<Instant>,
+    /// The second `garp_lower_prio` burst.
+    lower_prio_timer: Option<Instant>,
     /// When a lower-priority master may be preempted (`preempt_delay`).
     preempt_at: Option<Instant>,
     /// Sync group member whose Master_Down_Timer ran out.
@@ -204,6 +212,7 @@ impl Instance {
             master_stopped: false,
             garp_timer: None,
             refresh_timer: None,
+            lower_prio_timer: None,
             preempt_at: None,
             wants_master: false,
         }
@@ -251,6 +260,7 @@ impl Instance {
             self.master_down_timer,
             self.garp_timer,
             self.refresh_timer,
+            self.lower_prio_timer,
         ]
         .into_iter()
         .flatten()
@@ -316,6 +326,7 @@ impl Instance {
                 self.adver_timer = None;
                 self.garp_timer = None;
                 self.refresh_timer = None;
+                self.lower_prio_timer = None;
                 self.master_stopped = false;
                 self.start_master_down(now);
                 self.change(State::Backup, Reason::SyncGroup, &mut out);
@@ -335,6 +346,10 @@ impl Instance {
                 if self.refresh_timer.is_some_and(|t| t <= now) {
                     out.push(Action::AnnounceRefresh);
                     self.refresh_timer = Some(now + self.cfg.garp_master_refresh);
+                }
+                if self.lower_prio_timer.is_some_and(|t| t <= now) {
+                    out.push(Action::AnnounceLowerPrio);
+                    self.lower_prio_timer = None;
                 }
             }
             (
@@ -419,6 +434,7 @@ impl Instance {
             self.adver_timer = None;
             self.garp_timer = None;
             self.refresh_timer = None;
+            self.lower_prio_timer = None;
             self.master_stopped = false;
             self.start_master_down(now);
             self.change(State::Backup, Reason::Preempted { by: src, priority }, out);
@@ -427,7 +443,12 @@ impl Instance {
             out.push(Action::SendAdvert {
                 priority: self.cfg.priority,
             });
-            out.push(Action::Announce);
+            out.push(Action::AnnounceLowerPrio);
+            self.lower_prio_timer = if self.cfg.garp_lower_prio_delay.is_zero() {
+                None
+            } else {
+                Some(now + self.cfg.garp_lower_prio_delay)
+            };
             self.adver_timer = Some(now + self.advert_interval());
         }
     }
@@ -498,6 +519,7 @@ impl Instance {
         self.master_down_since = None;
         self.garp_timer = None;
         self.refresh_timer = None;
+        self.lower_prio_timer = None;
         self.preempt_at = None;
         self.master_stopped = false;
         self.wants_master = false;

@@ -12,7 +12,8 @@
 
 use super::config::{InstancePlan, VrrpPlan};
 use super::fsm::{self, Action, Event, Instance, State};
-use super::net::{self, ArpSocket, VrrpSocket};
+use super::garp::Announcer;
+use super::net::{self, VrrpSocket};
 use super::track::{
     effective_priority_with, file_effect, parse_file_value, ScriptRunner, ScriptStatus, Tracked,
 };
@@ -36,6 +37,8 @@ pub enum StartError {
     },
     #[error("vrrp_instance {instance}: interface {interface} has no address of the instance's family to send advertisements from (IPv6: a link-local one)")]
     NoSource { instance: String, interface: String },
+    #[error("no_accept: {0}")]
+    Firewall(#[from] super::firewall::FirewallError),
     #[error("vrrp_instance {instance}: cannot start its thread: {error}")]
     Thread {
         instance: String,
@@ -74,9 +77,17 @@ pub struct Vrrp {
     threads: Vec<(String, JoinHandle<()>)>,
     scripts: Vec<ScriptRunner>,
     processes: Option<super::process::ProcessWatch>,
+    /// `no_accept` instances run: their nftables tables are removed at the end.
+    firewall: bool,
 }
 
 impl Vrrp {
+    fn teardown_firewall(&mut self) {
+        if std::mem::take(&mut self.firewall) {
+            super::firewall::teardown();
+        }
+    }
+
     /// Stops every instance (masters advertise priority 0 and remove their addresses) and
     /// waits for them.
     pub fn stop(mut self) {
@@ -92,6 +103,7 @@ impl Vrrp {
         if let Some(p) = self.processes.take() {
             p.join();
         }
+        self.teardown_firewall();
     }
 }
 
@@ -107,16 +119,20 @@ impl Drop for Vrrp {
         if let Some(p) = self.processes.take() {
             p.join();
         }
+        self.teardown_firewall();
     }
 }
 
 /// Everything one instance's thread owns.
 struct Runner {
     plan: InstancePlan,
-    link: Link,
     src: IpAddr,
     socket: VrrpSocket,
-    arp: ArpSocket,
+    /// Gratuitous ARPs / NAs, on each floating address's interface.
+    announcer: Announcer,
+    /// The interface of each floating address (`vips` then `excluded`): its `dev`, else the
+    /// instance's.
+    vip_links: Vec<Link>,
     netlink: Netlink,
     fsm: Instance,
     /// Each tracked script's published state, weight and `reverse`.
@@ -175,6 +191,7 @@ pub fn start_beside(
             )
         })
         .collect();
+    let firewall = plan.instances.iter().any(|i| i.no_accept);
     let mut runners = Vec::new();
     for (k, mut instance) in plan.instances.into_iter().enumerate() {
         let name = format!("notify of vrrp_instance {}", instance.name);
@@ -204,12 +221,18 @@ pub fn start_beside(
         runner.data_plane = data_plane.clone();
         runners.push(runner);
     }
+    // Once every instance's interfaces and sockets are there: a configuration that cannot
+    // run leaves no table behind.
+    if firewall {
+        super::firewall::check()?;
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let mut vrrp = Vrrp {
         stop: Arc::clone(&stop),
         threads: Vec::new(),
         scripts: Vec::new(),
         processes: None,
+        firewall,
     };
     for script in plan.scripts {
         let name = format!("vrrp_script {}", script.name);
@@ -418,8 +441,30 @@ fn prepare(plan: InstancePlan, sync_group: bool) -> Result<Runner, StartError> {
             links.push((l.index, t.weight, t.reverse, l.up));
         }
     }
+    let mut vip_links = Vec::new();
+    let floating = plan.vips.iter().chain(&plan.excluded);
+    if floating.clone().any(|v| v.dev.is_some()) {
+        let all = netlink.links().map_err(vip_err)?;
+        for v in floating {
+            vip_links.push(match &v.dev {
+                Some(dev) => all
+                    .iter()
+                    .find(|l| &l.name == dev)
+                    .cloned()
+                    .ok_or_else(|| vip_err(VipError::NoInterface(dev.clone())))?,
+                None => link.clone(),
+            });
+        }
+    } else {
+        vip_links = floating.map(|_| link.clone()).collect();
+    }
     let socket = VrrpSocket::open(&plan, &link, src).map_err(net_err)?;
-    let arp = ArpSocket::open(&link).map_err(net_err)?;
+    let announcer = Announcer::open(
+        &std::iter::once(&link).chain(&vip_links).collect::<Vec<_>>(),
+        plan.garp_interval,
+        plan.gna_interval,
+    )
+    .map_err(net_err)?;
     let fsm = Instance::new(fsm::Config {
         version: plan.version,
         priority: plan.priority,
@@ -430,14 +475,15 @@ fn prepare(plan: InstancePlan, sync_group: bool) -> Result<Runner, StartError> {
         primary_ip: src,
         garp_master_delay: plan.garp_master_delay,
         garp_master_refresh: plan.garp_master_refresh,
+        garp_lower_prio_delay: plan.garp_lower_prio_delay,
         sync_group,
     });
     Ok(Runner {
         plan,
-        link,
         src,
         socket,
-        arp,
+        announcer,
+        vip_links,
         netlink,
         fsm,
         tracks: Vec::new(),
@@ -464,15 +510,15 @@ fn guarded(runner: Runner, stop: &AtomicBool) {
         .iter()
         .chain(&runner.plan.excluded)
         .cloned()
+        .zip(runner.vip_links.clone())
         .collect();
-    let link = runner.link.clone();
     if std::panic::catch_unwind(AssertUnwindSafe(move || runner.run(stop))).is_err() {
         tracing::error!(
             "({name}) VRRP instance stopped by an internal error (panic); removing its addresses"
         );
         if let Ok(mut nl) = Netlink::open() {
-            for vip in &floating {
-                let _ = nl.remove(vip, &link);
+            for (vip, link) in &floating {
+                let _ = nl.remove(vip, link);
             }
         }
     }
@@ -497,9 +543,15 @@ impl Runner {
                 return;
             }
             let now = Instant::now();
+            if let Err(e) = self.announcer.flush(now) {
+                tracing::error!("({}) {e}", self.plan.name);
+            }
             let wait = self
                 .fsm
                 .next_deadline()
+                .into_iter()
+                .chain(self.announcer.next_due())
+                .min()
                 .map(|d| d.saturating_duration_since(now))
                 .unwrap_or(MAX_WAIT)
                 .min(MAX_WAIT);
@@ -594,10 +646,7 @@ impl Runner {
                         l.3 = up;
                     }
                 }
-                KernelEvent::AddressRemoved(index, ip) if index == self.link.index => {
-                    removed.push(ip)
-                }
-                KernelEvent::AddressRemoved(..) => {}
+                KernelEvent::AddressRemoved(index, ip) => removed.push((index, ip)),
             }
         }
         if !removed.is_empty() && self.fsm.state() == State::Master {
@@ -737,9 +786,21 @@ impl Runner {
                     }
                 }
                 Action::AddAddresses => {
+                    if self.plan.no_accept {
+                        tracing::info!("({}) setting firewall drop rule", self.plan.name);
+                        if let Err(e) = super::firewall::drop_traffic(&self.floating()) {
+                            tracing::error!("({}) {e}", self.plan.name);
+                        }
+                    }
                     tracing::info!("({}) setting VIPs", self.plan.name);
-                    for vip in self.plan.vips.iter().chain(&self.plan.excluded) {
-                        if let Err(e) = self.netlink.add(vip, &self.link) {
+                    for (vip, link) in self
+                        .plan
+                        .vips
+                        .iter()
+                        .chain(&self.plan.excluded)
+                        .zip(&self.vip_links)
+                    {
+                        if let Err(e) = self.netlink.add(vip, link) {
                             tracing::error!("({}) {e}", self.plan.name);
                         }
                     }
@@ -753,20 +814,21 @@ impl Runner {
                     tracing::info!("({}) removing VIPs", self.plan.name);
                     self.remove_addresses();
                 }
-                Action::Announce | Action::AnnounceRefresh => {
-                    let repeat = if action == Action::Announce {
-                        self.plan.garp_master_repeat
-                    } else {
-                        self.plan.garp_master_refresh_repeat
+                Action::Announce | Action::AnnounceRefresh | Action::AnnounceLowerPrio => {
+                    let repeat = match action {
+                        Action::Announce => self.plan.garp_master_repeat,
+                        Action::AnnounceRefresh => self.plan.garp_master_refresh_repeat,
+                        _ => self.plan.garp_lower_prio_repeat,
                     };
-                    let addrs: Vec<IpAddr> = self
+                    let addrs: Vec<(IpAddr, u32)> = self
                         .plan
                         .vips
                         .iter()
                         .chain(&self.plan.excluded)
-                        .map(|v| v.addr.addr)
+                        .zip(&self.vip_links)
+                        .map(|(v, l)| (v.addr.addr, l.index))
                         .collect();
-                    if let Err(e) = self.arp.announce(&addrs, repeat) {
+                    if let Err(e) = self.announcer.announce(&addrs, repeat, Instant::now()) {
                         tracing::error!("({}) {e}", self.plan.name);
                     }
                 }
@@ -798,32 +860,46 @@ impl Runner {
 
     /// While MASTER, a floating address removed by someone else (a network manager, a
     /// person) is added again at once and announced again.
-    fn restore(&mut self, removed: &[IpAddr]) {
+    fn restore(&mut self, removed: &[(u32, IpAddr)]) {
         let gone: Vec<_> = self
             .plan
             .vips
             .iter()
             .chain(&self.plan.excluded)
-            .filter(|v| removed.contains(&v.addr.addr))
-            .cloned()
+            .zip(&self.vip_links)
+            .filter(|(v, l)| removed.contains(&(l.index, v.addr.addr)))
+            .map(|(v, l)| (v.clone(), l.clone()))
             .collect();
-        for vip in &gone {
+        for (vip, link) in &gone {
             tracing::warn!(
                 "({}) {} was removed from {} by another tool while MASTER: adding it again",
                 self.plan.name,
                 vip.addr.addr,
-                self.link.name
+                link.name
             );
-            if let Err(e) = self.netlink.add(vip, &self.link) {
+            if let Err(e) = self.netlink.add(vip, link) {
                 tracing::error!("({}) {e}", self.plan.name);
             }
         }
         if !gone.is_empty() {
-            let addrs: Vec<IpAddr> = gone.iter().map(|v| v.addr.addr).collect();
-            if let Err(e) = self.arp.announce(&addrs, self.plan.garp_master_repeat) {
+            let addrs: Vec<(IpAddr, u32)> =
+                gone.iter().map(|(v, l)| (v.addr.addr, l.index)).collect();
+            if let Err(e) =
+                self.announcer
+                    .announce(&addrs, self.plan.garp_master_repeat, Instant::now())
+            {
                 tracing::error!("({}) {e}", self.plan.name);
             }
         }
+    }
+
+    fn floating(&self) -> Vec<IpAddr> {
+        self.plan
+            .vips
+            .iter()
+            .chain(&self.plan.excluded)
+            .map(|v| v.addr.addr)
+            .collect()
     }
 
     fn remove_addresses(&mut self) {
@@ -832,8 +908,20 @@ impl Runner {
                 tracing::error!("({}) {e}", self.plan.name);
             }
         }
-        for vip in self.plan.vips.iter().chain(&self.plan.excluded) {
-            if let Err(e) = self.netlink.remove(vip, &self.link) {
+        self.announcer.clear();
+        for (vip, link) in self
+            .plan
+            .vips
+            .iter()
+            .chain(&self.plan.excluded)
+            .zip(&self.vip_links)
+        {
+            if let Err(e) = self.netlink.remove(vip, link) {
+                tracing::error!("({}) {e}", self.plan.name);
+            }
+        }
+        if self.plan.no_accept {
+            if let Err(e) = super::firewall::accept_traffic(&self.floating()) {
                 tracing::error!("({}) {e}", self.plan.name);
             }
         }

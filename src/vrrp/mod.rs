@@ -13,7 +13,9 @@
 //! - [`instance`]: one thread per instance driving the state machine and its I/O.
 
 pub mod config;
+pub mod firewall;
 pub mod fsm;
+pub mod garp;
 pub mod instance;
 pub mod net;
 pub mod notify;

@@ -368,32 +368,36 @@ impl ArpSocket {
         })
     }
 
-    /// One burst: `repeat` rounds of one gratuitous ARP per IPv4 address (unsolicited NA per
-    /// IPv6 one), as keepalived sends them. Without a MAC address (not an Ethernet link) nothing is sent.
-    pub fn announce(&self, addrs: &[IpAddr], repeat: u32) -> Result<(), NetError> {
+    /// The interface the messages leave by.
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// One gratuitous ARP for an IPv4 address, one unsolicited NA for an IPv6 one. Without
+    /// a MAC address (not an Ethernet link) nothing is sent.
+    pub fn send_one(&self, addr: IpAddr) -> Result<(), NetError> {
         let Some(mac) = self.link.mac else {
             return Ok(());
         };
-        let dst = super::sys::link_layer_addr(self.link.index, arp::ETHERTYPE_ARP, arp::BROADCAST);
-        for _ in 0..repeat {
-            for addr in addrs {
-                let sent = match (addr, &self.icmp6) {
-                    (IpAddr::V4(v4), _) => {
-                        self.socket.send_to(&arp::gratuitous_arp(mac, *v4), &dst)
-                    }
-                    (IpAddr::V6(v6), Some(icmp6)) => icmp6.send_to(
-                        &super::wire::nd::unsolicited_na(*v6, mac),
-                        &SockAddr::from(SocketAddrV6::new(ALL_NODES, 0, 0, self.link.index)),
-                    ),
-                    (IpAddr::V6(_), None) => continue,
-                };
-                sent.map_err(|error| NetError::Arp {
-                    interface: self.link.name.clone(),
-                    error,
-                })?;
+        let sent = match (addr, &self.icmp6) {
+            (IpAddr::V4(v4), _) => {
+                let dst = super::sys::link_layer_addr(
+                    self.link.index,
+                    arp::ETHERTYPE_ARP,
+                    arp::BROADCAST,
+                );
+                self.socket.send_to(&arp::gratuitous_arp(mac, v4), &dst)
             }
-        }
-        Ok(())
+            (IpAddr::V6(v6), Some(icmp6)) => icmp6.send_to(
+                &super::wire::nd::unsolicited_na(v6, mac),
+                &SockAddr::from(SocketAddrV6::new(ALL_NODES, 0, 0, self.link.index)),
+            ),
+            (IpAddr::V6(_), None) => return Ok(()),
+        };
+        sent.map(|_| ()).map_err(|error| NetError::Arp {
+            interface: self.link.name.clone(),
+            error,
+        })
     }
 }
 
@@ -442,6 +446,11 @@ mod tests {
             garp_master_repeat: 1,
             garp_master_refresh: Duration::ZERO,
             garp_master_refresh_repeat: 1,
+            garp_lower_prio_delay: Duration::ZERO,
+            garp_lower_prio_repeat: 0,
+            garp_interval: Duration::ZERO,
+            gna_interval: Duration::ZERO,
+            no_accept: false,
             tracks: vec![],
             track_links: vec![],
             track_files: vec![],

@@ -19,6 +19,7 @@ fn cfg(version: Version, priority: u8) -> Config {
         primary_ip: ME,
         garp_master_delay: Duration::ZERO,
         garp_master_refresh: Duration::ZERO,
+        garp_lower_prio_delay: Duration::ZERO,
         sync_group: false,
     }
 }
@@ -249,7 +250,7 @@ fn master_yields_to_higher_priority_and_to_equal_priority_from_a_higher_address(
                 vec![
                     Action::LowerPriorityMaster { src, priority },
                     Action::SendAdvert { priority: 100 },
-                    Action::Announce
+                    Action::AnnounceLowerPrio
                 ],
                 "{src} {priority}"
             );
@@ -443,4 +444,28 @@ fn a_sync_group_member_waits_for_its_group_to_become_master() {
     assert_eq!(r.deadline_ms(), Some(11609));
     // A SyncBackup to a backup, a SyncMaster to a master: nothing.
     assert!(r.io(8100, Event::SyncBackup).is_empty());
+}
+
+#[test]
+fn garp_lower_prio_delay_schedules_a_second_burst_after_a_lower_advert() {
+    let mut c = cfg(Version::V2, 100);
+    c.garp_lower_prio_delay = Duration::from_millis(2500);
+    let mut r = Run::new(c);
+    r.ev(0, Event::Startup);
+    r.ev(3610, Event::Timer);
+    assert_eq!(r.fsm.state(), State::Master);
+    let acts = r.ev(4000, advert(LOWER_IP, 50));
+    assert_eq!(acts.last(), Some(&Action::AnnounceLowerPrio));
+    // Adverts at 5.0 and 6.0 s; the second burst at 6.5 s.
+    for ms in [5000, 6000] {
+        assert_eq!(
+            r.io(ms, Event::Timer),
+            vec![Action::SendAdvert { priority: 100 }]
+        );
+    }
+    assert_eq!(r.io(6500, Event::Timer), vec![Action::AnnounceLowerPrio]);
+    assert_eq!(
+        r.io(7000, Event::Timer),
+        vec![Action::SendAdvert { priority: 100 }]
+    );
 }
