@@ -343,6 +343,11 @@ fn hard(a: Impl, b: Impl) {
 /// Node 1 (priority 100) is master alone; then node 0 (priority 150) starts, with `extra`
 /// in its instance. Whether node 0 takes the address over within 7 s.
 fn join(incumbent: Impl, joiner: Impl, extra: &str) -> (bool, Duration) {
+    join_within(incumbent, joiner, extra, Duration::from_secs(7))
+}
+
+/// As [`join`], waiting up to `limit`.
+fn join_within(incumbent: Impl, joiner: Impl, extra: &str, limit: Duration) -> (bool, Duration) {
     let mut lab = Lab::new(2).unwrap();
     let vip = lab.vip();
     let n1 = start(&mut lab, 1, incumbent, &instance(&vip, 100, extra));
@@ -354,7 +359,7 @@ fn join(incumbent: Impl, joiner: Impl, extra: &str) -> (bool, Duration) {
     let t = Instant::now();
     let n0 = start(&mut lab, 0, joiner, &instance(&vip, 150, extra));
     let mut took_over = None;
-    let end = Instant::now() + Duration::from_secs(7);
+    let end = Instant::now() + limit;
     while Instant::now() < end {
         let (h0, h1) = (lab.holds(0, &vip), lab.holds(1, &vip));
         if h0 && !h1 {
@@ -384,6 +389,32 @@ fn preempt(incumbent: Impl, joiner: Impl) {
     );
     eprintln!(
         "FIGURE incumbent={} joiner={} preempt={:.2}s",
+        incumbent.short(),
+        joiner.short(),
+        after.as_secs_f64()
+    );
+}
+
+/// `preempt_delay 5`: the higher-priority joiner lets the lower master keep the address for
+/// the delay (keepalived counts it from the joiner's start), then takes over.
+fn preempt_delay(incumbent: Impl, joiner: Impl) {
+    let (took_over, after) = join_within(
+        incumbent,
+        joiner,
+        "    preempt_delay 5\n",
+        Duration::from_secs(14),
+    );
+    assert!(
+        took_over,
+        "{incumbent:?} master, {joiner:?} with higher priority and preempt_delay 5: no takeover within 14 s"
+    );
+    // Without the delay the joiner preempts after Master_Down_Interval (3.4-3.6 s here).
+    assert!(
+        after >= Duration::from_millis(4500),
+        "{incumbent:?}+{joiner:?}: preempt_delay 5 but the joiner took over after {after:?}"
+    );
+    eprintln!(
+        "FIGURE incumbent={} joiner={} preempt_delay5={:.2}s",
         incumbent.short(),
         joiner.short(),
         after.as_secs_f64()
@@ -1324,6 +1355,13 @@ fn hard_failover() {
 #[test]
 fn preemption() {
     for_pairs(preempt, &[(Ka, Rs), (Rs, Ka)]);
+}
+
+/// (incumbent, joiner): `preempt_delay` holds the preemption off, in both mixed pairs and
+/// with keepalived alone as the reference.
+#[test]
+fn preempt_delay_holds_preemption_off() {
+    for_pairs(preempt_delay, &[(Ka, Ka), (Ka, Rs), (Rs, Ka)]);
 }
 
 /// (incumbent, joiner): with `nopreempt` the lower-priority master stays.
