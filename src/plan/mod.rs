@@ -891,7 +891,10 @@ fn rule_list(
                 let mut fields = Vec::new();
                 for (name, value) in headers {
                     let Ok(n) = hyper::header::HeaderName::from_bytes(name.as_bytes()) else {
-                        r.refuse(rule.span, "http-request return' with a field name that is not valid");
+                        r.refuse(
+                            rule.span,
+                            "http-request return' with a field name that is not valid",
+                        );
                         break;
                     };
                     match fmt(value, acls, r, rule.span) {
