@@ -155,16 +155,15 @@ impl SampleExpr {
     /// The expression's first value for this request, if any.
     pub fn eval(&self, ctx: &Ctx<'_>) -> Option<Smp<'static>> {
         let mut out = None;
-        self.fetch.each(ctx, &mut |s| {
+        self.fetch.single(ctx, &mut |s| {
             let mut s = s;
             for c in &self.convs {
                 match c.apply(s) {
                     Some(n) => s = n,
-                    None => return false,
+                    None => return,
                 }
             }
             out = Some(owned(s));
-            true
         });
         out
     }
@@ -237,6 +236,8 @@ impl HttpCtx<'_> {
                     None => b"",
                 }
             }
+            // The asterisk form (`OPTIONS *`) has no path.
+            _ if !t.starts_with(b"/") => b"",
             _ => t,
         };
         match t.iter().position(|&b| b == b'?') {
@@ -629,6 +630,29 @@ impl Fetch {
                 | Fetch::HttpAuth(_)
                 | Fetch::HttpAuthGroup(_)
         )
+    }
+
+    /// Calls `f` with the one sample a sample expression (a log-format value, `set-var`)
+    /// reads: HAProxy's header and cookie fetches without an occurrence give the last one
+    /// there (an ACL tries them all), the others their first.
+    fn single(&self, ctx: &Ctx<'_>, f: &mut dyn FnMut(Smp<'_>)) {
+        let last = matches!(
+            self,
+            Fetch::Hdr { occ: None, .. }
+                | Fetch::ResHdr { occ: None, .. }
+                | Fetch::HdrIp { occ: None, .. }
+                | Fetch::HdrVal { occ: None, .. }
+                | Fetch::Cook(_)
+                | Fetch::CookVal(_)
+        );
+        let mut one = None;
+        self.each(ctx, &mut |s| {
+            one = Some(owned(s));
+            !last
+        });
+        if let Some(s) = one {
+            f(s);
+        }
     }
 
     /// Calls `f` with each sample until it returns true; returns whether one did.
@@ -1541,16 +1565,15 @@ impl Fmt {
             match p {
                 Part::Lit(l) => out.extend_from_slice(l),
                 Part::Sample(fetch, convs) => {
-                    fetch.each(ctx, &mut |s| {
+                    fetch.single(ctx, &mut |s| {
                         let mut s = s;
                         for c in convs {
                             match c.apply(s) {
                                 Some(n) => s = n,
-                                None => return false,
+                                None => return,
                             }
                         }
                         out.extend_from_slice(&s.as_bytes());
-                        true
                     });
                 }
                 Part::ClientIp => {

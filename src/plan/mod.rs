@@ -277,6 +277,8 @@ pub enum Action {
         status: u16,
         content_type: Option<hyper::header::HeaderValue>,
         body: ReturnBody,
+        /// `hdr NAME VALUE`: fields with log-format values, before the others.
+        fields: Vec<(hyper::header::HeaderName, Fmt)>,
     },
     /// `http-request tarpit`: the request is held this long, then denied with `status`.
     Tarpit {
@@ -885,7 +887,24 @@ fn rule_list(
                 content_type,
                 content,
                 headers,
-            } if headers.is_empty() => {
+            } => {
+                let mut fields = Vec::new();
+                for (name, value) in headers {
+                    let Ok(n) = hyper::header::HeaderName::from_bytes(name.as_bytes()) else {
+                        r.refuse(
+                            rule.span,
+                            "http-request return' with a field name that is not valid",
+                        );
+                        break;
+                    };
+                    match fmt(value, acls, r, rule.span) {
+                        Some(f) => fields.push((n, f)),
+                        None => break,
+                    }
+                }
+                if fields.len() != headers.len() {
+                    continue;
+                }
                 let body = match content {
                     None => ReturnBody::Static(bytes::Bytes::new()),
                     Some(ReturnContent::String(s)) => {
@@ -893,6 +912,24 @@ fn rule_list(
                     }
                     Some(ReturnContent::LfString(s)) if kind == "http-request" => {
                         match fmt(s, acls, r, rule.span) {
+                            Some(f) => ReturnBody::Lf(f),
+                            None => continue,
+                        }
+                    }
+                    // Read once at start-up and evaluated per request.
+                    Some(ReturnContent::LfFile(path)) if kind == "http-request" => {
+                        let text = match std::fs::read(path) {
+                            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+                            Err(e) => {
+                                r.push(Diagnostic::error(
+                                    Dialect::Haproxy,
+                                    rule.span,
+                                    format!("http-request return: cannot read '{path}': {e}"),
+                                ));
+                                continue;
+                            }
+                        };
+                        match fmt(&text, acls, r, rule.span) {
                             Some(f) => ReturnBody::Lf(f),
                             None => continue,
                         }
@@ -934,6 +971,7 @@ fn rule_list(
                         status: *status,
                         content_type,
                         body,
+                        fields,
                     },
                 });
             }

@@ -709,6 +709,7 @@ fn answer(action: &Action, counters: &Counters, ctx: Option<&Ctx<'_>>) -> Respon
             status,
             content_type,
             body,
+            fields,
         } => {
             let body = match body {
                 ReturnBody::Static(b) => b.clone(),
@@ -717,7 +718,16 @@ fn answer(action: &Action, counters: &Counters, ctx: Option<&Ctx<'_>>) -> Respon
             let mut r = Response::new(full(body.clone()));
             *r.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::OK);
             let h = r.headers_mut();
-            h.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+            // HAProxy writes the `hdr` fields first, and no length in a 204.
+            for (name, value) in fields {
+                let v = ctx.map(|c| value.render(c)).unwrap_or_default();
+                if let Ok(v) = HeaderValue::from_bytes(&v) {
+                    h.append(name.clone(), v);
+                }
+            }
+            if *status != 204 {
+                h.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+            }
             if let Some(ct) = content_type {
                 h.insert(CONTENT_TYPE, ct.clone());
             }

@@ -111,6 +111,16 @@ pub fn request<'r>(rules: &'r [Rule], head: &mut Head<'_>, env: Env<'_>) -> Verd
             }
             Action::SetUri(_) => {
                 if let Some(Ok(u)) = rendered.map(|v| Uri::try_from(v.as_slice())) {
+                    // An absolute URI's authority becomes the Host, as HAProxy keeps them
+                    // in step.
+                    if let Some(a) = u.authority() {
+                        if let (true, Ok(v)) = (
+                            head.headers.contains_key(hyper::header::HOST),
+                            HeaderValue::from_str(a.as_str()),
+                        ) {
+                            head.headers.insert(hyper::header::HOST, v);
+                        }
+                    }
                     *head.uri = u;
                 }
             }
@@ -265,13 +275,12 @@ fn headers(a: &Action, rendered: Option<Vec<u8>>, h: &mut HeaderMap) {
                 .map(|v| {
                     let b = v.as_bytes();
                     let out = if *each_value {
-                        // A value that matches is replaced whole (its leading blanks go with
-                        // it); the others stay as they were, separators included.
+                        // A value (blanks around it left out) that matches is replaced
+                        // whole, its blanks going with it; the others stay as they were,
+                        // separators included.
                         let parts: Vec<Vec<u8>> = b
                             .split(|&c| c == b',')
-                            .map(|p| {
-                                whole(re, p.trim_ascii_start(), &with).unwrap_or_else(|| p.to_vec())
-                            })
+                            .map(|p| whole(re, p.trim_ascii(), &with).unwrap_or_else(|| p.to_vec()))
                             .collect();
                         parts.join(&b","[..])
                     } else {
@@ -308,13 +317,17 @@ enum UriPart {
     Query,
 }
 
-/// Replaces the path (the query stays) or the query (`?` dropped when empty).
+/// Replaces the path (the query stays) or the query (an empty one keeps a `?` the URI had,
+/// and adds none, as HAProxy does).
 fn set_uri_part(uri: &mut Uri, part: UriPart, v: &[u8]) {
     let path = uri.path().as_bytes().to_vec();
     let query = uri.query().map(|q| q.as_bytes().to_vec());
     let (path, query) = match part {
         UriPart::Path => (v.to_vec(), query),
-        UriPart::Query => (path, (!v.is_empty()).then(|| v.to_vec())),
+        UriPart::Query => {
+            let q = (!v.is_empty() || query.is_some()).then(|| v.to_vec());
+            (path, q)
+        }
     };
     let mut pq = path;
     if let Some(q) = query {
