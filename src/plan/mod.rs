@@ -89,7 +89,7 @@ pub struct StatsPlan {
 }
 
 /// One listening socket of a frontend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
     pub addr: SocketAddr,
     /// `backlog` on the bind line, else the frontend's, else 1024.
@@ -98,6 +98,8 @@ pub struct Listener {
     pub maxconn: Option<u32>,
     /// `v6only` / `v4v6` on an IPv6 bind; `None`: the system's default.
     pub v6only: Option<bool>,
+    /// `ssl crt ...`: the handshake and certificates (shared by the line's addresses).
+    pub tls: Option<Arc<crate::tls::Terminator>>,
 }
 
 #[derive(Debug)]
@@ -324,6 +326,10 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
             "quiet",
             "description",
             "node",
+            // TLS defaults of bind lines: read by `tls::terminator`.
+            "ssl_default_bind_ciphers",
+            "ssl_default_bind_ciphersuites",
+            "ssl_default_bind_options",
         ],
         "",
         Span::default(),
@@ -374,7 +380,7 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
     }
     let mut frontends = Vec::new();
     for p in config.frontends() {
-        frontends.push(frontend(p, &names, &mut r));
+        frontends.push(frontend(p, &names, g, &mut r));
     }
     if !r.found.is_empty() {
         return Err(r.into_diagnostics());
@@ -1322,7 +1328,7 @@ fn assign_ids(servers: &mut [Server], ir_servers: &[ir::Server]) {
     }
 }
 
-fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
+fn frontend(p: &ir::Proxy, names: &Names<'_>, g: &ir::Global, r: &mut Refusals) -> Frontend {
     if p.kind == ir::ProxyKind::Frontend {
         settings(p, r);
     }
@@ -1359,12 +1365,42 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
     let stats = stats_plan(p, r);
     let mut listeners = Vec::new();
     for b in &p.binds {
+        // TLS (`ssl crt`): the options `tls::terminator` carries out; `crt-list`, client
+        // certificates (`ca-file`, `verify`), `curves` and `strict-sni` stay refused.
         r.unlisted(
             &b.opts,
-            &["name", "backlog", "maxconn", "id", "v4v6", "v6only"],
+            &[
+                "name",
+                "backlog",
+                "maxconn",
+                "id",
+                "v4v6",
+                "v6only",
+                "ssl",
+                "crt",
+                "alpn",
+                "ciphers",
+                "ciphersuites",
+                "ssl_min_ver",
+                "ssl_max_ver",
+                "no_tls",
+            ],
             "bind ",
             b.span,
         );
+        let tls = if b.opts.ssl {
+            match crate::tls::terminator(&b.opts, g, mode(p) == Mode::Http) {
+                Ok(t) => Some(Arc::new(t)),
+                Err(messages) => {
+                    for m in messages {
+                        r.push(Diagnostic::error(Dialect::Haproxy, b.span, m));
+                    }
+                    None
+                }
+            }
+        } else {
+            None
+        };
         for a in &b.addrs {
             let Some(ports) = a.node.ports else {
                 r.refuse(a.span, "bind' on a unix socket");
@@ -1401,6 +1437,7 @@ fn frontend(p: &ir::Proxy, names: &Names<'_>, r: &mut Refusals) -> Frontend {
                         backlog,
                         maxconn: b.opts.maxconn,
                         v6only,
+                        tls: tls.clone(),
                     });
                 }
             }
