@@ -436,3 +436,80 @@ pub fn terminator(
         resolver,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions(s: Settings) -> (Vec<ProtocolVersion>, Vec<String>) {
+        let mut errors = Vec::new();
+        let v = s.versions(&mut errors).iter().map(|v| v.version).collect();
+        (v, errors)
+    }
+
+    #[test]
+    fn versions_default_to_tls12_and_13_and_refuse_older() {
+        let (v, e) = versions(Settings::default());
+        assert_eq!(v, [ProtocolVersion::TLSv1_3, ProtocolVersion::TLSv1_2]);
+        assert!(e.is_empty());
+        let (v, _) = versions(Settings {
+            no: vec![TlsVersion::Tlsv13],
+            ..Settings::default()
+        });
+        assert_eq!(v, [ProtocolVersion::TLSv1_2]);
+        let (_, e) = versions(Settings {
+            min: Some(TlsVersion::Tlsv10),
+            ..Settings::default()
+        });
+        assert!(e[0].contains("'TLSv1.0' is not carried out"), "{e:?}");
+        let (_, e) = versions(Settings {
+            min: Some(TlsVersion::Tlsv13),
+            no: vec![TlsVersion::Tlsv13],
+            ..Settings::default()
+        });
+        assert!(e[0].contains("no TLS version left"), "{e:?}");
+    }
+
+    #[test]
+    fn cipher_lists_map_openssl_names() {
+        let mut errors = Vec::new();
+        // Mozilla's intermediate list: the DHE suites are skipped.
+        let list =
+            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256";
+        assert_eq!(
+            map_names(list, "ciphers", false, &mut errors),
+            [
+                CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+            ]
+        );
+        assert!(errors.is_empty());
+        map_names("DHE-RSA-AES128-GCM-SHA256", "ciphers", false, &mut errors);
+        map_names("HIGH:!aNULL", "ciphers", false, &mut errors);
+        map_names("TLS_AES_128_CCM_SHA256", "ciphersuites", true, &mut errors);
+        // A TLS 1.2 name where TLS 1.3 suites go.
+        map_names(
+            "ECDHE-RSA-AES128-GCM-SHA256",
+            "ciphersuites",
+            true,
+            &mut errors,
+        );
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert_eq!(
+            map_names(
+                "TLS_CHACHA20_POLY1305_SHA256",
+                "ciphersuites",
+                true,
+                &mut errors
+            ),
+            [CipherSuite::TLS13_CHACHA20_POLY1305_SHA256]
+        );
+    }
+
+    #[test]
+    fn every_suite_has_a_ring_implementation() {
+        for (name, suite) in SUITES {
+            assert!(supported(*suite).is_some(), "{name}");
+        }
+    }
+}

@@ -140,6 +140,37 @@ mod tests {
         }
     }
 
+    /// `openssl req -subj /O=Test/CN=cn.example -addext
+    /// subjectAltName=DNS:a.example,DNS:*.w.example,IP:127.0.0.1` (an EC P-256 key).
+    const CERT: &str = "-----BEGIN CERTIFICATE-----
+MIIByTCCAW6gAwIBAgIUFGqTBoUY9lYrgdHOvClcdVuspvowCgYIKoZIzj0EAwIw
+JDENMAsGA1UECgwEVGVzdDETMBEGA1UEAwwKY24uZXhhbXBsZTAgFw0yNjExMjUx
+MTA1MjhaGA8yMTI2MTEwMTExMDUyOFowJDENMAsGA1UECgwEVGVzdDETMBEGA1UE
+AwwKY24uZXhhbXBsZTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABP0dsea1LoRk
+zMVqy1HBGNiH0fpMYbYWTCnLtLVRrdQxQ39tZd3hRIpjAMD2rDYuWCrxKEKSErP6
+EJS+x48eQvCjfDB6MB0GA1UdDgQWBBSvSUAZs0zx1gecQJLRWAQmRb4UmTAfBgNV
+HSMEGDAWgBSvSUAZs0zx1gecQJLRWAQmRb4UmTAPBgNVHRMBAf8EBTADAQH/MCcG
+A1UdEQQgMB6CCWEuZXhhbXBsZYILKi53LmV4YW1wbGWHBH8AAAEwCgYIKoZIzj0E
+AwIDSQAwRgIhAJyIeBFDwzjanOGUJ5huXo8Z0DNNEpINjW/x1nndi2DUAiEA9L1l
+3OQDBs2lw0VKzI2doeukeqxXlFg0CEhFIo0/HYc=
+-----END CERTIFICATE-----
+";
+
+    #[test]
+    fn san_dns_names_then_common_name() {
+        use rustls_pki_types::pem::PemObject;
+        let der = rustls_pki_types::CertificateDer::from_pem_slice(CERT.as_bytes())
+            .expect("test certificate");
+        assert_eq!(
+            host_names(der.as_ref()),
+            ["a.example", "*.w.example", "cn.example"]
+        );
+        // Cut anywhere: never a panic.
+        for n in 0..der.len() {
+            let _ = host_names(&der[..n]);
+        }
+    }
+
     #[test]
     fn truncated_lengths_are_refused() {
         assert_eq!(tlv(b"\x04\x05abc"), None);
