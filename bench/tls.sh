@@ -7,10 +7,12 @@
 # the backend (a HAProxy answering with `http-request return`, plain HTTP) and wrk share
 # CPU 1. Runs alternate between the two proxies; each row reports medians of requests/s, p50
 # and p99 latency, the proxy's CPU time per request, and the rsproxy/HAProxy ratios.
-# Scenarios: HTTPS keep-alive (ECDSA P-256 certificate), and a new TLS handshake per request
-# (wrk with `Connection: close`) with an ECDSA P-256 and with an RSA-2048 certificate. TLS
-# 1.3 is what wrk (OpenSSL) and both proxies agree on; neither proxy resumes wrk's sessions
-# (wrk does not offer them), so every new connection is a full handshake.
+# Scenarios: HTTPS keep-alive (ECDSA P-256 certificate); a new TLS connection per request
+# (wrk with `Connection: close`), which wrk resumes (it keeps its session across reconnects),
+# with the proxies' default session cache and tickets; and a full handshake per request with
+# an ECDSA P-256 and with an RSA-2048 certificate: resumption off in both proxies
+# (`tune.ssl.cachesize 0` and `ssl-default-bind-options no-tls-tickets`). TLS 1.3 is what
+# wrk (OpenSSL) and both proxies agree on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -48,10 +50,11 @@ CFG
 taskset -c 1 haproxy -db -f "$tmp/backend.cfg" >/dev/null 2>&1 &
 pids+=($!)
 
-proxy_cfg() { # $1 = certificate file
+proxy_cfg() { # $1 = certificate file, $2 = more global lines
     cat <<CFG
 global
     nbthread 1
+$2
 defaults
     mode http
     timeout connect 5s
@@ -72,8 +75,8 @@ to_ms() { # wrk latency like 1.23ms / 456.00us / 1.2s -> ms
     awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'
 }
 
-run_one() { # $1 = proxy (haproxy|rsproxy), $2 = certificate, $3 = wrk extra args; prints "rps p50 p99 cpu_us_per_req"
-    proxy_cfg "$2" > "$tmp/proxy.cfg"
+run_one() { # $1 = proxy (haproxy|rsproxy), $2 = certificate, $3 = wrk extra args, $4 = global lines; prints "rps p50 p99 cpu_us_per_req"
+    proxy_cfg "$2" "$4" > "$tmp/proxy.cfg"
     if [ "$1" = haproxy ]; then
         taskset -c 0 haproxy -db -f "$tmp/proxy.cfg" >/dev/null 2>&1 &
     else
@@ -100,15 +103,18 @@ run_one() { # $1 = proxy (haproxy|rsproxy), $2 = certificate, $3 = wrk extra arg
 
 wait_port "$BACKEND"
 printf '%-16s %-8s %12s %9s %9s %11s\n' scenario proxy req/s p50_ms p99_ms cpu_us/req
-for scenario in keepalive-ecdsa close-ecdsa close-rsa2048; do
+no_resumption=$'    tune.ssl.cachesize 0\n    ssl-default-bind-options no-tls-tickets'
+for scenario in keepalive-ecdsa resumed-ecdsa full-ecdsa full-rsa2048; do
+    glob=""
     case $scenario in
         keepalive-ecdsa) cert=$tmp/ecdsa.pem; extra="" ;;
-        close-ecdsa) cert=$tmp/ecdsa.pem; extra="-H Connection:close" ;;
-        close-rsa2048) cert=$tmp/rsa.pem; extra="-H Connection:close" ;;
+        resumed-ecdsa) cert=$tmp/ecdsa.pem; extra="-H Connection:close" ;;
+        full-ecdsa) cert=$tmp/ecdsa.pem; extra="-H Connection:close"; glob=$no_resumption ;;
+        full-rsa2048) cert=$tmp/rsa.pem; extra="-H Connection:close"; glob=$no_resumption ;;
     esac
     : > "$tmp/haproxy"; : > "$tmp/rsproxy"
     for _ in $(seq "$runs"); do
-        for p in haproxy rsproxy; do run_one "$p" "$cert" "$extra" >> "$tmp/$p"; done
+        for p in haproxy rsproxy; do run_one "$p" "$cert" "$extra" "$glob" >> "$tmp/$p"; done
     done
     for p in haproxy rsproxy; do
         for col in 1 2 3 4; do awk -v c=$col '{ print $c }' "$tmp/$p" | median > "$tmp/$p.$col"; done

@@ -456,3 +456,32 @@ fn unsupported_tls_settings_are_refused_at_their_line() {
         );
     }
 }
+
+/// A client that kept its session resumes it (tickets by default), with TLS 1.2 and 1.3.
+#[test]
+fn sessions_resume() {
+    let certs = Certs::make();
+    let web = EchoBackend::http("web").expect("backend");
+    let seen = both(&certs, HTTPS, std::slice::from_ref(&web), |p| {
+        let port = p.port("fe").unwrap_or(0);
+        let dir = certs.dir.display().to_string();
+        ["1_2", "1_3"]
+            .iter()
+            .map(|v| {
+                let script = format!(
+                    "rm -f {dir}/sess.pem; \
+                     (printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n'; sleep 0.5) | timeout 5 openssl s_client -tls{v} -connect 127.0.0.1:{port} -servername a.example -sess_out {dir}/sess.pem >/dev/null 2>&1; \
+                     timeout 5 openssl s_client -tls{v} -connect 127.0.0.1:{port} -servername a.example -sess_in {dir}/sess.pem </dev/null 2>/dev/null | grep -E '^(Reused|New),' | head -1"
+                );
+                run(Command::new("sh").arg("-c").arg(script)).trim().to_string()
+            })
+            .collect()
+    });
+    assert_eq!(
+        seen,
+        [
+            "Reused, TLSv1.2, Cipher is ECDHE-ECDSA-AES256-GCM-SHA384",
+            "Reused, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384"
+        ]
+    );
+}

@@ -330,10 +330,21 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
             "ssl_default_bind_ciphers",
             "ssl_default_bind_ciphersuites",
             "ssl_default_bind_options",
+            "tune",
         ],
         "",
         Span::default(),
     );
+    // `tune.*`: the TLS session cache size is carried out (`tls::terminator`); the DH
+    // parameter size has no object (rustls has no DHE suites). The rest is refused.
+    for (key, value) in &g.tune {
+        if !matches!(
+            key.as_str(),
+            "tune.ssl.cachesize" | "tune.ssl.default-dh-param"
+        ) {
+            r.refuse(value.span, key);
+        }
+    }
     if let Some(span) = g.daemon {
         if !foreground {
             r.push(Diagnostic::error(

@@ -19,7 +19,7 @@
 mod names;
 mod store;
 
-use rsproxy_parser::ir::haproxy::{BindOptions, Global, TlsVersion};
+use rsproxy_parser::ir::haproxy::{BindOptions, Global, TlsVersion, TuneValue};
 use rustls::crypto::ring as provider;
 use rustls::{CipherSuite, ProtocolVersion, ServerConfig, SupportedCipherSuite};
 use std::path::PathBuf;
@@ -423,13 +423,27 @@ pub fn terminator(
         .with_cert_resolver(Arc::clone(&resolver) as Arc<dyn rustls::server::ResolvesServerCert>);
     config.ignore_client_order = !settings.client_order;
     config.alpn_protocols = alpn;
+    // Resumption as OpenSSL does it for HAProxy: tickets (stateless) unless `no-tls-tickets`,
+    // else session IDs and TLS 1.3 stateful tickets from a cache of `tune.ssl.cachesize`
+    // sessions (20000 by default, as HAProxy's); `tune.ssl.cachesize 0` with `no-tls-tickets`
+    // turns resumption off.
     if settings.tickets {
         match provider::Ticketer::new() {
             Ok(t) => config.ticketer = t,
             Err(e) => return Err(vec![format!("cannot set up TLS session tickets: {e}")]),
         }
+    }
+    let cache = match global.tune.get("tune.ssl.cachesize").map(|v| &v.node) {
+        Some(TuneValue::Int(n)) => usize::try_from(*n).unwrap_or(usize::MAX),
+        _ => 20_000,
+    };
+    if cache == 0 {
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        if !settings.tickets {
+            config.send_tls13_tickets = 0;
+        }
     } else {
-        config.send_tls13_tickets = 0;
+        config.session_storage = rustls::server::ServerSessionMemoryCache::new(cache);
     }
     Ok(Terminator {
         acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
