@@ -61,8 +61,8 @@ pub async fn serve<S: super::stream::ClientStream>(
     .await;
 }
 
-/// (A client connection that never reached a server is closed with a FIN, as HAProxy does:
-/// what the client sent meanwhile is read first, see `ClientStream::close`.)
+// A client connection that never reached a server is closed with a FIN, as HAProxy does:
+// what the client sent meanwhile is read first (`ClientStream::close`).
 
 /// Copies both ways between `a` and `b` until both directions ended (or one failed or idled
 /// out), as one HAProxy stream. `a_idle`/`b_idle`: how long each side may stay silent
