@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-5}
 secs=${2:-5}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-command -v openssl >/dev/null || { echo "needs openssl"; exit 1; }
+command -v openssl >/dev/null && command -v curl >/dev/null || { echo "needs openssl and curl"; exit 1; }
 cargo build --release -q
 rsproxy=$PWD/target/release/rsproxy
 tmp=$(mktemp -d)
@@ -27,7 +27,8 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || true
 
-BACKEND=19111 FRONT=19110
+# Ports of their own: another bench script may run on the machine at the same time.
+BACKEND=19511 FRONT=19510
 openssl req -x509 -nodes -days 2 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
     -keyout "$tmp/ecdsa.key" -out "$tmp/ecdsa.crt" -subj /CN=bench.test 2>/dev/null
 openssl req -x509 -nodes -days 2 -newkey rsa:2048 \
@@ -75,7 +76,7 @@ to_ms() { # wrk latency like 1.23ms / 456.00us / 1.2s -> ms
     awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'
 }
 
-run_one() { # $1 = proxy (haproxy|rsproxy), $2 = certificate, $3 = wrk extra args, $4 = global lines; prints "rps p50 p99 cpu_us_per_req"
+run_one() { # $1 = proxy (haproxy|rsproxy), $2 = certificate, $3 = keepalive|close, $4 = global lines; prints "rps p50 p99 cpu_us_per_req"
     proxy_cfg "$2" "$4" > "$tmp/proxy.cfg"
     if [ "$1" = haproxy ]; then
         taskset -c 0 haproxy -db -f "$tmp/proxy.cfg" >/dev/null 2>&1 &
@@ -85,9 +86,16 @@ run_one() { # $1 = proxy (haproxy|rsproxy), $2 = certificate, $3 = wrk extra arg
     local pid=$!
     pids+=("$pid")
     wait_port "$FRONT"
+    # The proxy under test answers over TLS (not something else on the port).
+    kill -0 "$pid" || { echo "$1 did not start" >&2; exit 1; }
+    curl -sk --max-time 5 "https://127.0.0.1:$FRONT/" | grep -q "hello from the backend" \
+        || { echo "$1 does not answer over TLS on $FRONT" >&2; exit 1; }
     local t0; t0=$(cpu_ticks "$pid")
-    # shellcheck disable=SC2086
-    local out; out=$(taskset -c 1 wrk -t1 -c50 -d"${secs}s" --latency $3 "https://127.0.0.1:$FRONT/")
+    # wrk drops a header written without a space after the colon (`-H Connection:close` sends
+    # nothing, and every connection stays open): the space matters.
+    local extra=()
+    [ "$3" = close ] && extra=(-H "Connection: close")
+    local out; out=$(taskset -c 1 wrk -t1 -c50 -d"${secs}s" --latency "${extra[@]}" "https://127.0.0.1:$FRONT/")
     local t1; t1=$(cpu_ticks "$pid")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     local rps p50 p99 reqs hz errors
@@ -107,10 +115,10 @@ no_resumption=$'    tune.ssl.cachesize 0\n    ssl-default-bind-options no-tls-ti
 for scenario in keepalive-ecdsa resumed-ecdsa full-ecdsa full-rsa2048; do
     glob=""
     case $scenario in
-        keepalive-ecdsa) cert=$tmp/ecdsa.pem; extra="" ;;
-        resumed-ecdsa) cert=$tmp/ecdsa.pem; extra="-H Connection:close" ;;
-        full-ecdsa) cert=$tmp/ecdsa.pem; extra="-H Connection:close"; glob=$no_resumption ;;
-        full-rsa2048) cert=$tmp/rsa.pem; extra="-H Connection:close"; glob=$no_resumption ;;
+        keepalive-ecdsa) cert=$tmp/ecdsa.pem; extra=keepalive ;;
+        resumed-ecdsa) cert=$tmp/ecdsa.pem; extra=close ;;
+        full-ecdsa) cert=$tmp/ecdsa.pem; extra=close; glob=$no_resumption ;;
+        full-rsa2048) cert=$tmp/rsa.pem; extra=close; glob=$no_resumption ;;
     esac
     : > "$tmp/haproxy"; : > "$tmp/rsproxy"
     for _ in $(seq "$runs"); do
