@@ -270,6 +270,61 @@ fn sni_picks_the_certificate_and_an_unknown_name_gets_the_default() {
     );
 }
 
+/// An ECDSA and an RSA certificate for the same name: ECDSA for a client that can use it,
+/// RSA for a TLS 1.2 client offering only RSA suites.
+#[test]
+fn ecdsa_and_rsa_certificates_for_one_name() {
+    let certs = Certs::make();
+    let web = EchoBackend::http("web").expect("backend");
+    for (key, name) in [
+        (&["rsa:2048"][..], "dr"),
+        (&["ec", "-pkeyopt", "ec_paramgen_curve:P-256"], "de"),
+    ] {
+        let ok = Command::new("openssl")
+            .args(["req", "-x509", "-nodes", "-days", "2", "-newkey"])
+            .args(key)
+            .args([
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.pem"),
+            ])
+            .args(["-subj", "/CN=dual.example"])
+            .current_dir(&certs.dir)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(ok.success());
+        let mut pem = std::fs::read(certs.dir.join(format!("{name}.pem"))).expect("pem");
+        pem.extend(std::fs::read(certs.dir.join(format!("{name}.key"))).expect("key"));
+        std::fs::write(certs.dir.join(format!("{name}.pem")), pem).expect("pem");
+    }
+    let template = HTTPS.replace(
+        "crt ${CERTS}/a.pem crt ${CERTS}/b.pem",
+        "crt ${CERTS}/a.pem crt ${CERTS}/dr.pem crt ${CERTS}/de.pem",
+    );
+    let seen = both(&certs, &template, std::slice::from_ref(&web), |p| {
+        let port = p.port("fe").unwrap_or(0);
+        ["", "-tls1_2", "-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256"]
+            .iter()
+            .map(|args| {
+                let script = format!(
+                    "timeout 5 openssl s_client -connect 127.0.0.1:{port} -servername dual.example {args} </dev/null 2>/dev/null | grep -E '^subject|Server public key' | tr '\\n' ' '"
+                );
+                format!("[{args}] {}", run(Command::new("sh").arg("-c").arg(script)).trim())
+            })
+            .collect()
+    });
+    assert_eq!(
+        seen,
+        [
+            "[] subject=CN = dual.example Server public key is 256 bit",
+            "[-tls1_2] subject=CN = dual.example Server public key is 256 bit",
+            "[-tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256] subject=CN = dual.example Server public key is 2048 bit",
+        ]
+    );
+}
+
 /// `crt DIR`: every certificate in it (side files skipped), the first by name the default.
 #[test]
 fn a_certificate_directory_loads_every_pem() {
