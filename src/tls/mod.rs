@@ -260,9 +260,11 @@ impl Settings {
             .ssl_default_bind_ciphersuites
             .as_ref()
             .map(|c| c.node.clone());
-        // The bind line's own options come over the global ones.
-        if opts.ssl_min_ver.is_some() || opts.ssl_max_ver.is_some() {
+        // The bind line's own options come over the global ones, each bound on its own.
+        if opts.ssl_min_ver.is_some() {
             s.min = opts.ssl_min_ver;
+        }
+        if opts.ssl_max_ver.is_some() {
             s.max = opts.ssl_max_ver;
         }
         s.no.extend(opts.no_tls.iter().copied());
