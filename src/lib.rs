@@ -15,4 +15,5 @@ pub mod proxy;
 pub mod re;
 pub mod runtime;
 pub mod stats;
+pub mod tls;
 pub mod vrrp;

@@ -204,6 +204,8 @@ pub struct Ctx<'a> {
     pub frontend: usize,
     pub backend: Option<usize>,
     pub world: &'a dyn World,
+    /// What the TLS handshake agreed, on a TLS connection (`ssl_fc*`).
+    pub tls: Option<&'a crate::tls::TlsInfo>,
 }
 
 /// The answer as the fetches see it.
@@ -301,8 +303,17 @@ enum Fetch {
     Dst,
     DstPort,
     Always(bool),
+    /// `ssl_fc`: the connection came over TLS.
     SslFc,
-    /// `ssl_fc_sni`, `req.ssl_sni`: no TLS in the runtime yet, so never a sample.
+    /// `ssl_fc_sni`, `ssl_fc_protocol`, `ssl_fc_cipher`, `ssl_fc_alpn`, `ssl_fc_has_sni`: what
+    /// the TLS handshake agreed (no sample on a plain connection).
+    SslFcSni,
+    SslFcProtocol,
+    SslFcCipher,
+    SslFcAlpn,
+    SslFcHasSni,
+    /// `req.ssl_sni` (a ClientHello inspected by `tcp-request`, not carried out): never a
+    /// sample.
     Nothing,
     NbSrv(Option<usize>),
     SrvIsUp(usize, usize),
@@ -486,7 +497,12 @@ fn compile_fetch_any(s: &ir::Sample, names: &Names<'_>) -> Result<Fetch, String>
         "always_true" => Fetch::Always(true),
         "always_false" => Fetch::Always(false),
         "ssl_fc" => Fetch::SslFc,
-        "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::Nothing,
+        "ssl_fc_sni" => Fetch::SslFcSni,
+        "ssl_fc_protocol" => Fetch::SslFcProtocol,
+        "ssl_fc_cipher" => Fetch::SslFcCipher,
+        "ssl_fc_alpn" => Fetch::SslFcAlpn,
+        "ssl_fc_has_sni" => Fetch::SslFcHasSni,
+        "req.ssl_sni" | "req_ssl_sni" => Fetch::Nothing,
         "nbsrv" => Fetch::NbSrv(a.first().map(backend).transpose()?),
         "be_conn" => Fetch::BeConn(a.first().map(backend).transpose()?),
         "fe_conn" => Fetch::FeConn(
@@ -749,7 +765,30 @@ impl Fetch {
             Fetch::Dst => f(Smp::Ip(canonical(ctx.dst.ip()))),
             Fetch::DstPort => f(Smp::Int(i64::from(ctx.dst.port()))),
             Fetch::Always(b) => f(Smp::Bool(*b)),
-            Fetch::SslFc => f(Smp::Bool(false)),
+            Fetch::SslFc => f(Smp::Bool(ctx.tls.is_some())),
+            Fetch::SslFcSni => one(
+                ctx.tls
+                    .and_then(|t| t.sni.as_deref())
+                    .map(|s| Smp::Str(Cow::Borrowed(s.as_bytes()))),
+                f,
+            ),
+            Fetch::SslFcProtocol => one(
+                ctx.tls
+                    .map(|t| Smp::Str(Cow::Borrowed(t.protocol.as_bytes()))),
+                f,
+            ),
+            Fetch::SslFcCipher => one(
+                ctx.tls
+                    .map(|t| Smp::Str(Cow::Borrowed(t.cipher.as_bytes()))),
+                f,
+            ),
+            Fetch::SslFcAlpn => one(
+                ctx.tls
+                    .and_then(|t| t.alpn.as_deref())
+                    .map(|a| Smp::Str(Cow::Borrowed(a))),
+                f,
+            ),
+            Fetch::SslFcHasSni => f(Smp::Bool(ctx.tls.is_some_and(|t| t.sni.is_some()))),
             Fetch::Nothing => false,
             Fetch::NbSrv(b) => match b.or(ctx.backend) {
                 Some(b) => f(Smp::Int(ctx.world.nbsrv(b))),

@@ -104,6 +104,7 @@ impl Req {
             frontend: 0,
             backend: Some(0),
             world: &FakeWorld,
+            tls: None,
         };
         c.eval(&ctx)
     }

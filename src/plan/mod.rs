@@ -89,7 +89,7 @@ pub struct StatsPlan {
 }
 
 /// One listening socket of a frontend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listener {
     pub addr: SocketAddr,
     /// `backlog` on the bind line, else the frontend's, else 1024.
@@ -98,6 +98,8 @@ pub struct Listener {
     pub maxconn: Option<u32>,
     /// `v6only` / `v4v6` on an IPv6 bind; `None`: the system's default.
     pub v6only: Option<bool>,
+    /// `ssl crt ...`: the handshake and certificates (shared by the line's addresses).
+    pub tls: Option<Arc<crate::tls::Terminator>>,
 }
 
 #[derive(Debug)]
@@ -341,10 +343,25 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
             "quiet",
             "description",
             "node",
+            // TLS defaults of bind lines: read by `tls::terminator`.
+            "ssl_default_bind_ciphers",
+            "ssl_default_bind_ciphersuites",
+            "ssl_default_bind_options",
+            "tune",
         ],
         "",
         Span::default(),
     );
+    // `tune.*`: the TLS session cache size is carried out (`tls::terminator`); the DH
+    // parameter size has no object (rustls has no DHE suites). The rest is refused.
+    for (key, value) in &g.tune {
+        if !matches!(
+            key.as_str(),
+            "tune.ssl.cachesize" | "tune.ssl.default-dh-param"
+        ) {
+            r.refuse(value.span, key);
+        }
+    }
     if let Some(span) = g.daemon {
         if !foreground {
             r.push(Diagnostic::error(
@@ -389,7 +406,7 @@ pub fn build(config: &ir::Config, foreground: bool) -> Result<Plan, Diagnostics>
     }
     let mut frontends = Vec::new();
     for p in config.frontends() {
-        frontends.push(frontend(p, &names, &http_errors, &mut r));
+        frontends.push(frontend(p, &names, &http_errors, g, &mut r));
     }
     if !r.found.is_empty() {
         return Err(r.into_diagnostics());
@@ -1440,6 +1457,7 @@ fn frontend(
     p: &ir::Proxy,
     names: &Names<'_>,
     http_errors: &errorfile::Sections,
+    g: &ir::Global,
     r: &mut Refusals,
 ) -> Frontend {
     if p.kind == ir::ProxyKind::Frontend {
@@ -1479,12 +1497,42 @@ fn frontend(
     let stats = stats_plan(p, r);
     let mut listeners = Vec::new();
     for b in &p.binds {
+        // TLS (`ssl crt`): the options `tls::terminator` carries out; `crt-list`, client
+        // certificates (`ca-file`, `verify`), `curves` and `strict-sni` stay refused.
         r.unlisted(
             &b.opts,
-            &["name", "backlog", "maxconn", "id", "v4v6", "v6only"],
+            &[
+                "name",
+                "backlog",
+                "maxconn",
+                "id",
+                "v4v6",
+                "v6only",
+                "ssl",
+                "crt",
+                "alpn",
+                "ciphers",
+                "ciphersuites",
+                "ssl_min_ver",
+                "ssl_max_ver",
+                "no_tls",
+            ],
             "bind ",
             b.span,
         );
+        let tls = if b.opts.ssl {
+            match crate::tls::terminator(&b.opts, g, mode(p) == Mode::Http) {
+                Ok(t) => Some(Arc::new(t)),
+                Err(messages) => {
+                    for m in messages {
+                        r.push(Diagnostic::error(Dialect::Haproxy, b.span, m));
+                    }
+                    None
+                }
+            }
+        } else {
+            None
+        };
         for a in &b.addrs {
             let Some(ports) = a.node.ports else {
                 r.refuse(a.span, "bind' on a unix socket");
@@ -1521,6 +1569,7 @@ fn frontend(
                         backlog,
                         maxconn: b.opts.maxconn,
                         v6only,
+                        tls: tls.clone(),
                     });
                 }
             }

@@ -39,6 +39,8 @@
 //! whole, HAProxy answers a raw 408; a kept-alive connection is closed silently.
 
 use super::http::{handle, HttpFrontend, Session, Tunnel};
+use super::stream::ClientStream;
+use crate::tls::TlsInfo;
 use bytes::{Bytes, BytesMut};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::Request;
@@ -51,7 +53,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
@@ -66,22 +67,24 @@ const REQUEST_TIMEOUT: &[u8] = b"HTTP/1.1 408 Request Time-out\r\nContent-length
 const LINGER: Duration = Duration::from_millis(10);
 
 /// Serves one client connection until it closes; `permits` (its `maxconn` slots) are
-/// released then.
+/// released then. `tls`: what the TLS handshake agreed, on a TLS bind line.
 ///
 /// Not an `async fn`: its arguments would be stored in the task twice (once as arguments,
 /// once moved into the body), for every idle connection. The block below keeps each in place.
-pub fn serve(
-    client: TcpStream,
+pub fn serve<S: ClientStream>(
+    client: S,
     peer: SocketAddr,
     local: SocketAddr,
     fe: Arc<HttpFrontend>,
     permits: Vec<OwnedSemaphorePermit>,
+    tls: Option<Box<TlsInfo>>,
 ) -> impl Future<Output = ()> + Send {
     let head_timeout = fe.head_timeout;
     let exchange = Arc::new(Exchange {
         fe,
         peer,
         local,
+        tls,
         session: Session::default(),
         state: AtomicU32::new(0),
         write_blocked: AtomicBool::new(false),
@@ -105,6 +108,7 @@ pub fn serve(
                     first,
                     exchange.peer,
                     exchange.local,
+                    exchange.tls.as_deref(),
                 )
                 .await;
                 // The request's body was read meanwhile: those bytes were not a next request.
@@ -123,7 +127,7 @@ pub fn serve(
     async move {
         let _slots = &permits;
         let _fe_session = exchange.fe.counters.session();
-        let _ = client.set_nodelay(true);
+        client.set_nodelay();
         // Bytes hyper read past the last request it handled (a pipelined request), for the next.
         let mut unread = Bytes::new();
         // One timer for the connection's life: the request-head deadline, and the end of hyper's
@@ -290,7 +294,7 @@ enum End {
 /// more is closed silently. An empty `errorfile 408` closes without a word; HAProxy does not
 /// use a non-empty one here (it still sends its own 408, observed with haproxy 2.6.12).
 /// (Also called when the socket failed while idle, which writes nothing.)
-async fn request_timeout(client: &mut TcpStream, exchange: &Exchange, deadline: Instant) {
+async fn request_timeout<S: ClientStream>(client: &mut S, exchange: &Exchange, deadline: Instant) {
     let partial = exchange.session.partial.load(Ordering::Relaxed);
     if (exchange.seq() == 0 || partial) && Instant::now() >= deadline {
         exchange.fe.counters.failed_request();
@@ -306,7 +310,7 @@ async fn request_timeout(client: &mut TcpStream, exchange: &Exchange, deadline: 
 /// Carries an upgraded connection: bytes both ways between the client and the server until
 /// both directions ended, each side idling out as in `mode tcp`; the server's slot is held as
 /// long.
-async fn carry_tunnel(client: TcpStream, early: Bytes, tunnel: Tunnel) {
+async fn carry_tunnel<S: ClientStream>(client: S, early: Bytes, tunnel: Tunnel) {
     let Tunnel {
         server,
         to_server,
@@ -323,12 +327,12 @@ async fn carry_tunnel(client: TcpStream, early: Bytes, tunnel: Tunnel) {
 }
 
 /// A stream with bytes already read from it served first.
-struct Prefixed {
+struct Prefixed<S> {
     early: Bytes,
-    stream: TcpStream,
+    stream: S,
 }
 
-impl AsyncRead for Prefixed {
+impl<S: ClientStream> AsyncRead for Prefixed<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -343,7 +347,7 @@ impl AsyncRead for Prefixed {
     }
 }
 
-impl AsyncWrite for Prefixed {
+impl<S: ClientStream> AsyncWrite for Prefixed<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -374,6 +378,8 @@ struct Exchange {
     /// The client's address, and the one it connected to.
     peer: SocketAddr,
     local: SocketAddr,
+    /// What the TLS handshake agreed (`None` on a plain connection).
+    tls: Option<Box<TlsInfo>>,
     /// The exchange's number (from 1; 0 before the first head) shifted left by
     /// [`SEQ_SHIFT`], with [`RECEIVED`], [`ABANDONED`] and [`RESPONDED`].
     state: AtomicU32,
@@ -532,15 +538,15 @@ impl Body for Answer {
 /// The client connection as one hyper connection sees it: the socket, borrowed (the task
 /// keeps it between hyper connections), with the bytes an earlier hyper read but did not use
 /// served first. Writes that block are noted for [`serve`].
-struct ClientIo<'a> {
-    stream: &'a mut TcpStream,
+struct ClientIo<'a, S> {
+    stream: &'a mut S,
     unread: Bytes,
     exchange: &'a Exchange,
     /// Bytes were handed to hyper (or the end of the stream).
     fed: bool,
 }
 
-impl ClientIo<'_> {
+impl<S> ClientIo<'_, S> {
     fn note<T>(&self, p: Poll<T>) -> Poll<T> {
         self.exchange
             .write_blocked
@@ -549,7 +555,7 @@ impl ClientIo<'_> {
     }
 }
 
-impl AsyncRead for ClientIo<'_> {
+impl<S: ClientStream> AsyncRead for ClientIo<'_, S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -579,7 +585,7 @@ impl AsyncRead for ClientIo<'_> {
     }
 }
 
-impl AsyncWrite for ClientIo<'_> {
+impl<S: ClientStream> AsyncWrite for ClientIo<'_, S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -322,9 +322,10 @@ pub(super) async fn handle(
     first: bool,
     peer: SocketAddr,
     local: SocketAddr,
+    tls: Option<&crate::tls::TlsInfo>,
 ) -> Result<Response<Body>, NoAnswer> {
     fe.counters.request();
-    let (resp, backend) = route(req, fe, session, first, peer, local).await;
+    let (resp, backend) = route(req, fe, session, first, peer, local, tls).await;
     // Once a backend is chosen its error files come first, then the frontend's; before, only
     // the frontend's (what haproxy 2.6.12 does).
     let resp = match backend.and_then(|b| fe.shared.backends.get(b)) {
@@ -345,6 +346,7 @@ async fn route(
     first: bool,
     peer: SocketAddr,
     local: SocketAddr,
+    tls: Option<&crate::tls::TlsInfo>,
 ) -> (Response<Body>, Option<usize>) {
     let plan = &fe.plan;
     let (mut parts, body) = req.into_parts();
@@ -362,6 +364,7 @@ async fn route(
         backend: None,
         world: &*fe.shared,
         vars,
+        tls,
     };
     if let Some(r) = run_request_rules(&plan.rules, &fe.counters, &mut parts, env).await {
         return (r, None);

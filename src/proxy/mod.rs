@@ -10,6 +10,7 @@ pub mod client;
 pub mod cookie;
 pub mod http;
 pub mod rules;
+pub mod stream;
 pub mod tcp;
 
 use crate::balance::{Balancer, Candidate, Key, Need};

@@ -20,6 +20,8 @@ pub struct Env<'a> {
     pub backend: Option<usize>,
     pub world: &'a dyn World,
     pub vars: Option<VarsView<'a>>,
+    /// What the TLS handshake agreed, on a TLS connection.
+    pub tls: Option<&'a crate::tls::TlsInfo>,
 }
 
 /// A request's line and fields as rules see and change them.
@@ -69,6 +71,7 @@ pub fn ctx<'a>(
         frontend: env.frontend,
         backend: env.backend,
         world: env.world,
+        tls: env.tls,
     }
 }
 
@@ -169,6 +172,7 @@ pub fn response<'r>(
                 frontend: env.frontend,
                 backend: env.backend,
                 world: env.world,
+                tls: env.tls,
             };
             evaluate(rule, &c)
         };

@@ -14,11 +14,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Carries one accepted client connection to a server of `backend`.
-pub async fn serve(
-    client: TcpStream,
+pub async fn serve<S: super::stream::ClientStream>(
+    client: S,
     peer: SocketAddr,
     local: SocketAddr,
     fe: &Frontend,
@@ -39,10 +38,10 @@ pub async fn serve(
         None => backend.acquire(key, None).await,
     };
     let Ok(slot) = slot else {
-        return close(client).await;
+        return client.close().await;
     };
     let Some((server, _slot)) = connect(&backend, slot, key, local.port()).await else {
-        return close(client).await;
+        return client.close().await;
     };
     let t = &backend.plan.timeouts;
     let (to_server_idle, to_client_idle) = match t.tunnel {
@@ -62,20 +61,8 @@ pub async fn serve(
     .await;
 }
 
-/// Closes a client connection that never reached a server with a FIN, as HAProxy does: what
-/// the client sent meanwhile is read first (HAProxy had buffered it), since closing a socket
-/// with unread data would reset the connection instead.
-async fn close(mut client: TcpStream) {
-    let mut buf = [0u8; 4096];
-    // Bounded: at most 64 KiB that are already there; nothing is waited for.
-    for _ in 0..16 {
-        match client.try_read(&mut buf) {
-            Ok(n) if n > 0 => continue,
-            _ => break,
-        }
-    }
-    let _ = client.shutdown().await;
-}
+// A client connection that never reached a server is closed with a FIN, as HAProxy does:
+// what the client sent meanwhile is read first (`ClientStream::close`).
 
 /// Copies both ways between `a` and `b` until both directions ended (or one failed or idled
 /// out), as one HAProxy stream. `a_idle`/`b_idle`: how long each side may stay silent

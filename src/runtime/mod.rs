@@ -13,6 +13,7 @@ use crate::plan::{Frontend, Listener, Plan};
 use crate::proxy::http::{HttpFrontend, Pools, Shared};
 use crate::proxy::{tcp, BackendState};
 use crate::stats::{Counters, RowKind, StatRow};
+use crate::tls::{Terminator, TlsInfo};
 pub use alive::Alive;
 use rsproxy_parser::ir::haproxy::Mode;
 use socket2::{Domain, Protocol, Socket, Type};
@@ -225,6 +226,7 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
                 Arc::clone(&counters),
                 socket,
                 limits,
+                l.tls.clone(),
             ));
         }
     }
@@ -261,12 +263,12 @@ async fn serve(plan: Plan) -> Result<Arc<State>, RunError> {
         },
     });
     let alive = Alive::new();
-    for (fe, index, counters, socket, limits) in listeners {
+    for (fe, index, counters, socket, limits, tls) in listeners {
         let http = Arc::new(HttpFrontend::new(fe, index, Arc::clone(&shared), counters));
         let running = alive.accept_loop();
         tokio::spawn(async move {
             let _running = running;
-            accept_loop(http, socket, limits).await
+            accept_loop(http, socket, limits, tls).await
         });
     }
     tokio::spawn(alive.clone().heartbeat());
@@ -295,7 +297,12 @@ fn bind(l: &Listener) -> std::io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<Arc<Semaphore>>) {
+async fn accept_loop(
+    fe: Arc<HttpFrontend>,
+    listener: TcpListener,
+    limits: Vec<Arc<Semaphore>>,
+    tls: Option<Arc<Terminator>>,
+) {
     loop {
         // At a limit, accepting pauses until a connection ends. The slot is not held while
         // idle in accept: a listener waiting for clients must not starve another listener of
@@ -318,6 +325,17 @@ async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<A
             }
         }
         let local = stream.local_addr().unwrap_or(peer);
+        if let Some(tls) = &tls {
+            tokio::spawn(serve_tls(
+                Arc::clone(&fe),
+                Arc::clone(tls),
+                stream,
+                peer,
+                local,
+                permits,
+            ));
+            continue;
+        }
         // One task type per mode: a task is as large as its future, and an idle HTTP client
         // should not carry the room a TCP relay needs.
         match fe.plan.mode {
@@ -327,7 +345,7 @@ async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<A
                     let _permits = permits;
                     let counters = Arc::clone(&fe.counters);
                     let _session = counters.session();
-                    let (backend, server) = tcp_backend(&fe, peer, local).unzip();
+                    let (backend, server) = tcp_backend(&fe, peer, local, None).unzip();
                     tcp::serve(
                         stream,
                         peer,
@@ -347,8 +365,56 @@ async fn accept_loop(fe: Arc<HttpFrontend>, listener: TcpListener, limits: Vec<A
                     local,
                     Arc::clone(&fe),
                     permits,
+                    None,
                 ));
             }
+        }
+    }
+}
+
+/// A connection to a TLS bind line: the handshake, within the request-head timeout (`timeout
+/// http-request`, else `timeout client`) so that a client that stalls in it cannot hold a
+/// slot, then the same client path as a plain connection, over TLS.
+async fn serve_tls(
+    fe: Arc<HttpFrontend>,
+    tls: Arc<Terminator>,
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    permits: Vec<tokio::sync::OwnedSemaphorePermit>,
+) {
+    let timeout = fe
+        .plan
+        .timeouts
+        .http_request
+        .or(fe.plan.timeouts.client)
+        .unwrap_or(std::time::Duration::from_secs(30));
+    let Some((stream, info)) = tls.accept(stream, timeout).await else {
+        // Not TLS, failed, or too slow: closed (HAProxy counts these as connection errors,
+        // not requests).
+        return;
+    };
+    drop(tls);
+    match fe.plan.mode {
+        Mode::Tcp => {
+            let counters = Arc::clone(&fe.counters);
+            let _session = counters.session();
+            let (backend, server) = tcp_backend(&fe, peer, local, Some(&info)).unzip();
+            tcp::serve(
+                stream,
+                peer,
+                local,
+                &fe.plan,
+                backend,
+                server.flatten(),
+                &counters,
+            )
+            .await;
+            drop(permits);
+        }
+        Mode::Http => {
+            crate::proxy::client::serve(stream, peer, local, fe, permits, Some(Box::new(info)))
+                .await
         }
     }
 }
@@ -359,6 +425,7 @@ fn tcp_backend(
     fe: &HttpFrontend,
     peer: SocketAddr,
     local: SocketAddr,
+    tls: Option<&TlsInfo>,
 ) -> Option<(Arc<BackendState>, Option<usize>)> {
     let ctx = crate::acl::Ctx {
         http: None,
@@ -369,6 +436,7 @@ fn tcp_backend(
         frontend: fe.index,
         backend: None,
         world: &*fe.shared,
+        tls,
     };
     let index = crate::proxy::http::choose_backend(&fe.plan, &fe.shared, &ctx)?;
     let (b, _) = fe.shared.backends.get(index)?;
