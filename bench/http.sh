@@ -68,7 +68,7 @@ to_ms() { # wrk latency like 1.23ms / 456.00us / 1.2s -> ms
     awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'
 }
 
-run_one() { # $1 = proxy (haproxy|rsproxy), $2 = mode, $3 = wrk extra args, $4 = backend port; prints "rps p50 p99 cpu_us_per_req"
+run_one() { # $1 = proxy (haproxy|rsproxy), $2 = mode, $3 = close|"" (a new connection per request), $4 = backend port; prints "rps p50 p99 cpu_us_per_req"
     proxy_cfg "$2" "$4" > "$tmp/proxy.cfg"
     if [ "$1" = haproxy ]; then
         taskset -c 0 haproxy -db -f "$tmp/proxy.cfg" >/dev/null 2>&1 &
@@ -80,7 +80,10 @@ run_one() { # $1 = proxy (haproxy|rsproxy), $2 = mode, $3 = wrk extra args, $4 =
     wait_port "$FRONT"
     local t0; t0=$(cpu_ticks "$pid")
     # shellcheck disable=SC2086
-    local out; out=$(taskset -c 1 wrk -t1 -c50 -d"${secs}s" --latency $3 "http://127.0.0.1:$FRONT/")
+    # wrk drops a header without a space after the colon: pass it as one word.
+    local hdr=()
+    [ "$3" = close ] && hdr=(-H "Connection: close")
+    local out; out=$(taskset -c 1 wrk -t1 -c50 -d"${secs}s" --latency "${hdr[@]}" "http://127.0.0.1:$FRONT/")
     local t1; t1=$(cpu_ticks "$pid")
     kill "$pid"; wait "$pid" 2>/dev/null || true
     local rps p50 p99 reqs hz
@@ -99,7 +102,7 @@ for scenario in keepalive close 1mib tcp; do
     port=$BACKEND
     case $scenario in
         keepalive) mode=http; extra="" ;;
-        close) mode=http; extra="-H Connection:close" ;;
+        close) mode=http; extra=close ;;
         1mib) mode=http; extra=""; port=$BACKEND_BIG ;;
         tcp) mode=tcp; extra="" ;;
     esac
