@@ -80,12 +80,7 @@ CFG
     fi
 }
 
-wait_port() { for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-to_ms() {
-    awk '{ v = $1; if (v ~ /us$/) { sub(/us$/, "", v); print v / 1000 } else if (v ~ /ms$/) { sub(/ms$/, "", v); print v } else { sub(/s$/, "", v); print v * 1000 } }'
-}
+. bench/lib.sh  # the scripts run from the repository root (cd above)
 
 run_one() { # $1 = proxy, $2 = rules 0|1; prints "rps p50 p99 cpu_us_per_req"
     proxy_cfg "$2" > "$tmp/proxy.cfg"
